@@ -1,0 +1,87 @@
+"""Tabular estimator: look an arch up in a benchmark table instead of training it.
+
+A lookup is free in wall time, so each evaluation charges ``cost_s`` simulated seconds (the training time
+the benchmark records where it has one, else the per-evaluation ``cost_s`` option), which a simulated-time
+budget counts.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from workbench.errors import OutOfSpaceError
+from workbench.estimators import register
+from workbench.estimators._base import Estimator, Result
+
+
+@register("tabular")
+class TabularEstimator(Estimator):
+    """Search on ``metric`` of ``dataset`` after ``epochs`` epochs; also report ``report`` metrics.
+
+    ``report`` entries are ``"metric@epochs"`` (or ``"metric"`` for the search epochs).
+    """
+
+    name = "tabular"
+
+    def __init__(self, *, space, benchmark: Any = "nb201", dataset: str = "cifar10", metric: str = "val_acc",
+                 epochs: int | None = 200, report: Sequence[str] | None = None, cost_s: float | None = None) -> None:
+        from workbench import benchmarks
+
+        self.space = space
+        self.benchmark = benchmark if isinstance(benchmark, str) else None
+        self.table = benchmark if isinstance(benchmark, benchmarks.Table) else benchmarks.load(benchmark)
+        if self.table.space_name != space.name:
+            raise OutOfSpaceError(
+                f"benchmark {self.table.name!r} covers the {self.table.space_name!r} space, not {space.name!r}"
+            )
+        self.spaces = (self.table.space_name,)
+        self.dataset, self.metric, self.epochs = dataset, metric, epochs
+        self._objective = self.table.column(dataset, metric, epochs)
+        if report is None:
+            report = [f"{m}@{e}" for m in self.table.metrics(dataset) for e in self.table.epochs(dataset, m)]
+        self.report = list(report)
+        self._reported: list[tuple[str, np.ndarray]] = []
+        for item in self.report:
+            m, _, e = item.partition("@")
+            self._reported.append((item, self.table.column(dataset, m, int(e) if e else epochs)))
+        self.cost_s = cost_s
+        self._time = self._time_column()
+        self._rows = self._row_lookup()
+
+    def _time_column(self) -> np.ndarray | None:
+        for metric in ("train_time_s", "time_s"):
+            try:
+                return self.table.column(self.dataset, metric, self.epochs)
+            except KeyError:
+                continue
+        return None
+
+    def _row_lookup(self):
+        """A fast arch -> row function: by code for spaces that number their archs, else by text."""
+        code = getattr(self.space, "code", None)
+        if code is not None and self.space.size() == len(self.table):
+            code_to_row = np.empty(len(self.table), dtype=np.int64)
+            for row, text in enumerate(self.table.arch_strings.tolist()):
+                code_to_row[code(self.space.from_string(text))] = row
+            return lambda arch: int(code_to_row[code(arch)])
+        return lambda arch: self.table.row(self.space.to_string(arch))
+
+    def row(self, arch: Any) -> int:
+        """The benchmark row of ``arch`` (validated against the space)."""
+        return self._rows(self.space.validate(arch))
+
+    def evaluate(self, arch: Any) -> Result:
+        row = self.row(arch)
+        metrics = {name: float(col[row]) for name, col in self._reported}
+        objective = float(self._objective[row])
+        metrics.setdefault(f"{self.metric}@{self.epochs}", objective)
+        if self._time is not None:
+            cost = float(self._time[row])
+        else:
+            cost = float(self.cost_s) if self.cost_s is not None else 0.0
+        return Result(objective=objective, metrics=metrics, cost_s=cost, fidelity=self.epochs)
+
+    def config(self) -> dict[str, Any]:
+        return {"benchmark": self.benchmark or self.table.meta.get("source", self.table.name), "dataset": self.dataset, "metric": self.metric,
+                "epochs": self.epochs, "report": self.report, "cost_s": self.cost_s}

@@ -1,0 +1,81 @@
+"""The NAS-Bench-201 network: stem, three stages of cells, residual reduction blocks, classifier."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from workbench.nn.ops import NB201_OPS, ReLUConvBN
+
+EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
+
+
+class NB201Cell(nn.Module):
+    """One NB201 cell: node i = sum over j < i of op_(j,i)(node j); the output is node 3."""
+
+    def __init__(self, ops: Sequence[str], channels: int) -> None:
+        super().__init__()
+        self.ops = tuple(ops)
+        self.edges = nn.ModuleList(NB201_OPS[op](channels, channels, 1) for op in self.ops)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        nodes = [x]
+        for i in range(1, 4):
+            total = None
+            for e, (j, target) in enumerate(EDGES):
+                if target == i and self.ops[e] != "none":
+                    y = self.edges[e](nodes[j])
+                    total = y if total is None else total + y
+            nodes.append(total if total is not None else torch.zeros_like(x))
+        return nodes[3]
+
+
+class ResidualReduction(nn.Module):
+    """NB201's reduction block: a stride-2 basic residual block that doubles the channels."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.conv_a = ReLUConvBN(c_in, c_out, 3, 2, 1)
+        self.conv_b = ReLUConvBN(c_out, c_out, 3, 1, 1)
+        self.shortcut = nn.Sequential(nn.AvgPool2d(2, stride=2, padding=0, ceil_mode=True),
+                                      nn.Conv2d(c_in, c_out, 1, bias=False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.shortcut(x) + self.conv_b(self.conv_a(x))
+
+
+class NB201Network(nn.Module):
+    """Stem conv, 3 stages of ``cells_per_stage`` cells (C, 2C, 4C), two reductions, BN-ReLU, pool, linear.
+
+    ``cell_factory(channels)`` replaces the fixed cell (the supernet passes its mixed cell here).
+    Inputs of any channel count and spatial size work (pooling with ceil for odd sizes).
+    """
+
+    def __init__(self, arch: Sequence[str] | None, num_classes: int, in_channels: int = 3, channels: int = 16,
+                 cells_per_stage: int = 5, cell_factory=None) -> None:
+        super().__init__()
+        if cell_factory is None:
+            if arch is None:
+                raise ValueError("NB201Network needs an arch or a cell_factory")
+            cell_factory = lambda c: NB201Cell(arch, c)  # noqa: E731
+        self.arch = tuple(arch) if arch is not None else None
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels))
+        layers: list[nn.Module] = []
+        c = channels
+        for stage in range(3):
+            if stage > 0:
+                layers.append(ResidualReduction(c, c * 2))
+                c *= 2
+            layers.extend(cell_factory(c) for _ in range(cells_per_stage))
+        self.cells = nn.ModuleList(layers)
+        self.head = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=False))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(c, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        for layer in self.cells:
+            x = layer(x)
+        x = self.pool(self.head(x)).flatten(1)
+        return self.classifier(x)

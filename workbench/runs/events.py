@@ -1,0 +1,93 @@
+"""Events a run publishes as things happen, and the trial record they carry.
+
+Every listener (the run's own bookkeeping, a live dashboard, a progress bar) sees the same immutable
+records in the same order. They hold plain data only, never a reference to the run.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from workbench.estimators._base import Result
+
+STATUSES = ("created", "running", "paused", "stopping", "finished", "failed", "stopped")
+FINAL_STATUSES = ("finished", "failed", "stopped")
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One finished evaluation. ``number`` counts from 0; ``arch`` is the arch's text in its space.
+
+    ``sim_time_s`` and ``elapsed_s`` are the run's cumulative simulated and wall seconds when it finished.
+    A trial whose evaluation failed (e.g. a NaN loss) has ``status == "failed"``, ``result`` None and an
+    ``error`` message.
+    """
+
+    number: int
+    arch: str
+    result: Result | None
+    status: str = "ok"
+    error: str | None = None
+    wall_s: float = 0.0
+    sim_time_s: float = 0.0
+    elapsed_s: float = 0.0
+    finished_at: float = 0.0
+
+    @property
+    def objective(self) -> float:
+        return self.result.objective if self.result is not None else -math.inf
+
+    @property
+    def metrics(self) -> Mapping[str, float]:
+        return self.result.metrics if self.result is not None else MappingProxyType({})
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"number": self.number, "arch": self.arch, "status": self.status, "error": self.error,
+                "objective": self.result.objective if self.result else None,
+                "metrics": dict(self.metrics), "cost_s": self.result.cost_s if self.result else 0.0,
+                "fidelity": self.result.fidelity if self.result else None, "wall_s": self.wall_s,
+                "sim_time_s": self.sim_time_s, "elapsed_s": self.elapsed_s, "finished_at": self.finished_at}
+
+
+@dataclass(frozen=True)
+class Event:
+    run_id: str
+    time: float
+
+
+@dataclass(frozen=True)
+class StatusChanged(Event):
+    status: str
+    previous: str
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class TrialFinished(Event):
+    trial: Trial
+    total: int  # trials finished so far, this one included
+
+
+@dataclass(frozen=True)
+class IncumbentChanged(Event):
+    trial: Trial  # the new best trial
+    previous: Trial | None = None
+
+
+@dataclass(frozen=True)
+class EpochFinished(Event):
+    """An epoch (or step) of a one-shot strategy: its metrics, the architecture weights if it has any
+    (``{"normal": [[...], ...]}``: per edge, softmaxed weights over ``ops``), and the derived arch."""
+
+    epoch: int
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    alphas: Mapping[str, Any] | None = None
+    ops: tuple[str, ...] = ()
+    edges: tuple[str, ...] = ()
+    arch: str | None = None

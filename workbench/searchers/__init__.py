@@ -1,0 +1,24 @@
+"""Black-box search strategies (ask/tell): ``create(name, space=..., seed=..., **hp)``, ``names()``."""
+from __future__ import annotations
+
+from workbench.registry import Registry
+from workbench.searchers._base import Searcher
+
+registry: Registry[Searcher] = Registry("searcher")
+register = registry.register
+names = registry.names
+
+
+def create(name: str, *, space, seed: int | None = None, **hyperparameters) -> Searcher:
+    """Build the searcher registered as ``name`` for ``space`` (a SearchSpace or a space name)."""
+    if isinstance(space, str):
+        from workbench import spaces
+
+        space = spaces.create(space)
+    return registry.create(name, space=space, seed=seed, **hyperparameters)
+
+
+from workbench.searchers import evolution as _evolution  # noqa: E402,F401
+from workbench.searchers import random_search as _random_search  # noqa: E402,F401
+
+__all__ = ["Searcher", "create", "names", "register", "registry"]

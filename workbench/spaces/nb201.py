@@ -1,0 +1,206 @@
+"""The NAS-Bench-201 cell space (Dong & Yang, ICLR 2020).
+
+A cell is a DAG of 4 nodes; node 0 is the cell input, node 3 its output, and every node i sums one op
+applied to each earlier node j < i. That is 6 edges, each one of 5 ops, so 5**6 = 15,625 cells. The
+official text lists each node's inputs as ``op~j`` between bars, nodes joined by ``+``::
+
+    |nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|
+     node 1          node 2                          node 3
+
+An arch here is the tuple of the 6 ops in that order: edges 0->1, 0->2, 1->2, 0->3, 1->3, 2->3.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from workbench.errors import OutOfSpaceError
+from workbench.spaces import register
+from workbench.spaces._base import SearchSpace
+
+OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
+NUM_NODES = 4
+_OP_INDEX = {op: i for i, op in enumerate(OPS)}
+
+NB201Arch = tuple  # a tuple of 6 op names, in EDGES order
+
+
+def _fail(text: str, problem: str) -> OutOfSpaceError:
+    return OutOfSpaceError(f"not an NB201 arch string: {text!r}: {problem}")
+
+
+def parse_arch_string(text: str) -> NB201Arch:
+    """Parse the official NB201 text; raises OutOfSpaceError naming what is wrong."""
+    if not isinstance(text, str):
+        raise OutOfSpaceError(f"an NB201 arch string must be str, got {type(text).__name__}: {text!r}")
+    s = text.strip()
+    example = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+    if not s:
+        raise _fail(text, f"it is empty; expected 3 nodes joined by '+', e.g. {example}")
+    groups = s.split("+")
+    if len(groups) != NUM_NODES - 1:
+        raise _fail(text, f"it has {len(groups)} node group(s) joined by '+', expected {NUM_NODES - 1}")
+    ops: list[str] = []
+    for node, group in enumerate(groups, start=1):
+        if len(group) < 2 or not group.startswith("|") or not group.endswith("|"):
+            raise _fail(text, f"node {node} group {group!r} must start and end with '|'")
+        tokens = group[1:-1].split("|")
+        if len(tokens) != node:
+            raise _fail(text, f"node {node} has {len(tokens)} input(s) {tokens}, expected {node} (inputs 0..{node - 1})")
+        for j, token in enumerate(tokens):
+            op, sep, source = token.partition("~")
+            if not sep:
+                raise _fail(text, f"token {token!r} of node {node} lacks '~'; expected 'op~{j}'")
+            if op not in _OP_INDEX:
+                raise _fail(text, f"unknown op {op!r} in token {token!r}; accepted ops: {', '.join(OPS)}")
+            if source != str(j):
+                raise _fail(text, f"token {token!r} of node {node} names input {source!r}, expected {j} (inputs in order 0..{node - 1})")
+            ops.append(op)
+    # text order is node by node, which is EDGES order
+    return tuple(ops)
+
+
+def arch_string(arch: NB201Arch) -> str:
+    nodes = []
+    k = 0
+    for node in range(1, NUM_NODES):
+        nodes.append("|" + "|".join(f"{arch[k + j]}~{j}" for j in range(node)) + "|")
+        k += node
+    return "+".join(nodes)
+
+
+@register("nb201")
+class NB201Space(SearchSpace):
+    """NAS-Bench-201: 6 edges x 5 ops = 15,625 cells. ``build`` makes the NB201 network (C=16, N=5)."""
+
+    name = "nb201"
+    ops = OPS
+    edges = EDGES
+
+    def to_string(self, arch: Any) -> str:
+        return arch_string(self.validate(arch))
+
+    def from_string(self, text: str) -> NB201Arch:
+        return parse_arch_string(text)
+
+    def validate(self, arch: Any) -> NB201Arch:
+        if isinstance(arch, str):
+            return parse_arch_string(arch)
+        if not isinstance(arch, (tuple, list)):
+            raise OutOfSpaceError(
+                f"an NB201 arch is an arch string or a tuple of 6 op names, got {type(arch).__name__}: {arch!r}"
+            )
+        if len(arch) != len(EDGES):
+            raise OutOfSpaceError(f"an NB201 arch has {len(EDGES)} ops (one per edge), got {len(arch)}: {arch!r}")
+        for op in arch:
+            if op not in _OP_INDEX:
+                raise OutOfSpaceError(f"unknown NB201 op {op!r} in {arch!r}; accepted ops: {', '.join(OPS)}")
+        return tuple(arch)
+
+    # --- numbering: position in enumerate() order (product order of OPS over EDGES) --------------
+    def code(self, arch: Any) -> int:
+        """The arch's position in ``enumerate()`` order (base-5 digits, first edge most significant)."""
+        code = 0
+        for op in self.validate(arch):
+            code = code * len(OPS) + _OP_INDEX[op]
+        return code
+
+    def from_code(self, code: int) -> NB201Arch:
+        if not 0 <= int(code) < self.size():
+            raise OutOfSpaceError(f"NB201 code {code} out of range; accepted 0..{self.size() - 1}")
+        digits = []
+        for _ in EDGES:
+            code, d = divmod(int(code), len(OPS))
+            digits.append(OPS[d])
+        return tuple(reversed(digits))
+
+    def size(self) -> int:
+        return len(OPS) ** len(EDGES)
+
+    def enumerate(self) -> Iterator[NB201Arch]:
+        return iter(itertools.product(OPS, repeat=len(EDGES)))
+
+    # --- exploration -----------------------------------------------------------------------------
+    def sample(self, rng: np.random.Generator) -> NB201Arch:
+        return tuple(OPS[i] for i in rng.integers(0, len(OPS), size=len(EDGES)))
+
+    def mutate(self, arch: Any, rng: np.random.Generator) -> NB201Arch:
+        arch = list(self.validate(arch))
+        edge = int(rng.integers(len(EDGES)))
+        choices = [op for op in OPS if op != arch[edge]]
+        arch[edge] = choices[int(rng.integers(len(choices)))]
+        return tuple(arch)
+
+    def neighbours(self, arch: Any) -> list[NB201Arch]:
+        arch = self.validate(arch)
+        return [arch[:e] + (op,) + arch[e + 1 :] for e in range(len(EDGES)) for op in OPS if op != arch[e]]
+
+    def decisions(self) -> list[tuple[str, Sequence[str]]]:
+        return [(f"edge {j}->{i}", OPS) for j, i in EDGES]
+
+    def from_decisions(self, choices: Sequence[int]) -> NB201Arch:
+        if len(choices) != len(EDGES):
+            raise OutOfSpaceError(f"NB201 needs {len(EDGES)} decisions, got {len(choices)}")
+        try:
+            return tuple(OPS[int(c)] for c in choices)
+        except IndexError:
+            raise OutOfSpaceError(f"NB201 decisions {list(choices)} out of range 0..{len(OPS) - 1}") from None
+
+    def to_decisions(self, arch: Any) -> list[int]:
+        return [_OP_INDEX[op] for op in self.validate(arch)]
+
+    # --- isomorphism -----------------------------------------------------------------------------
+    def key(self, arch: Any) -> str:
+        """Canonical form, as the NB201 paper counts isomorphic cells (15,625 cells, 6,466 unique).
+
+        Each node is written as the sorted sum of its incoming terms: a ``skip_connect`` term is its input's
+        expression, another op wraps it (``(e)@op``), and ``none`` (or an op on node 1 when node 1 is zero)
+        is the zero term ``#``. Cells with the same key compute the same function.
+        """
+        arch = self.validate(arch)
+        expr = {0: "0"}
+        k = 0
+        for node in range(1, NUM_NODES):
+            terms = []
+            for j in range(node):
+                op, source = arch[k + j], expr[j]
+                if op == "none" or source == "#":
+                    terms.append("#")
+                elif op == "skip_connect":
+                    terms.append(source)
+                else:
+                    terms.append(f"({source})@{op}")
+            expr[node] = "+".join(sorted(terms))
+            k += node
+        return expr[NUM_NODES - 1]
+
+    # --- views -----------------------------------------------------------------------------------
+    def to_graph(self, arch: Any):
+        import networkx as nx
+
+        arch = self.validate(arch)
+        g = nx.DiGraph(space=self.name, arch=arch_string(arch))
+        labels = {0: "input", NUM_NODES - 1: "output"}
+        for n in range(NUM_NODES):
+            g.add_node(n, op=labels.get(n, "sum"), label=str(n), layer=n)
+        for (j, i), op in zip(EDGES, arch):
+            g.add_edge(j, i, op=op)
+        return g
+
+    def encode(self, arch: Any) -> np.ndarray:
+        out = np.zeros((len(EDGES), len(OPS)), dtype=np.float32)
+        for e, op in enumerate(self.validate(arch)):
+            out[e, _OP_INDEX[op]] = 1.0
+        return out.ravel()
+
+    def build(self, arch: Any, num_classes: int, in_channels: int = 3, *, channels: int = 16,
+              cells_per_stage: int = 5, **options: Any):
+        """The NB201 network: stem, 3 stages of ``cells_per_stage`` cells with residual reduction blocks
+        between them, global pooling and a linear classifier. Any input size and channel count."""
+        from workbench.nn.nb201 import NB201Network
+
+        return NB201Network(self.validate(arch), num_classes=num_classes, in_channels=in_channels,
+                            channels=channels, cells_per_stage=cells_per_stage, **options)

@@ -18,7 +18,8 @@ def create(name: str, *, space, **options) -> Estimator:
     return registry.create(name, space=space, **options)
 
 
-from workbench.estimators import tabular as _tabular  # noqa: E402,F401
-from workbench.estimators import train as _train  # noqa: E402,F401
+from workbench.registry import import_submodules  # noqa: E402
+
+import_submodules(__name__, __path__)  # every public module registers itself
 
 __all__ = ["Estimator", "Result", "create", "names", "register", "registry"]

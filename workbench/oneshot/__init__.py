@@ -24,4 +24,8 @@ def create(name: str, *, space, **options):
     return registry.create(name, space=space, **options)
 
 
+from workbench.registry import import_submodules  # noqa: E402
+
+import_submodules(__name__, __path__)  # every public module registers itself
+
 __all__ = ["create", "names", "register", "registry"]

@@ -43,13 +43,14 @@ class Budget:
         """``"200"`` (evaluations) or ``"evaluations=200,sim_seconds=12000"``."""
         text = str(text).strip()
         try:
-            if "=" not in text:
-                return cls(evaluations=int(text))
-            parts = dict(item.split("=", 1) for item in text.split(","))
+            count = int(text) if "=" not in text else None
+            parts = {} if count is not None else dict(item.split("=", 1) for item in text.split(","))
         except ValueError:
             raise BudgetError(
                 f"cannot read budget {text!r}; write a number of evaluations or name=value pairs of: {', '.join(_FIELDS)}"
             ) from None
+        if count is not None:
+            return cls(evaluations=count)
         unknown = set(parts) - set(_FIELDS)
         if unknown:
             raise BudgetError(f"unknown budget limit(s) {sorted(unknown)}; accepted: {', '.join(_FIELDS)}")

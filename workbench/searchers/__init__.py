@@ -18,7 +18,8 @@ def create(name: str, *, space, seed: int | None = None, **hyperparameters) -> S
     return registry.create(name, space=space, seed=seed, **hyperparameters)
 
 
-from workbench.searchers import evolution as _evolution  # noqa: E402,F401
-from workbench.searchers import random_search as _random_search  # noqa: E402,F401
+from workbench.registry import import_submodules  # noqa: E402
+
+import_submodules(__name__, __path__)  # every public module registers itself
 
 __all__ = ["Searcher", "create", "names", "register", "registry"]

@@ -15,6 +15,8 @@ def create(name: str, **options) -> SearchSpace:
     return registry.create(name, **options)
 
 
-from workbench.spaces import nb201 as _nb201  # noqa: E402,F401  (registers "nb201")
+from workbench.registry import import_submodules  # noqa: E402
+
+import_submodules(__name__, __path__)  # every public module registers itself
 
 __all__ = ["Arch", "OutOfSpaceError", "SearchSpace", "create", "names", "register", "registry"]

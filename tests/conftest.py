@@ -1,0 +1,47 @@
+"""Shared fixtures: where the real NAS-Bench data lives (``../shared/data``), and skips that say why."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("WORKBENCH_SHARED_DATA", ROOT.parent / "shared" / "data"))
+NB201_TABLE = SHARED_DATA / "nb201" / "nb201_table.csv"
+FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+
+
+def need(path: Path, what: str) -> Path:
+    if not path.exists():
+        pytest.skip(f"{what} not found at {path} (the real data lives in ../shared/data beside the repository)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    return need(SHARED_DATA, "shared NAS benchmark data")
+
+
+@pytest.fixture(scope="session")
+def nb201_table_path() -> Path:
+    return need(NB201_TABLE, "NB201 table CSV")
+
+
+@pytest.fixture(scope="session")
+def nb201_table(nb201_table_path):
+    from workbench import benchmarks
+
+    return benchmarks.load(nb201_table_path)
+
+
+@pytest.fixture(scope="session")
+def nb201():
+    from workbench import spaces
+
+    return spaces.create("nb201")
+
+
+@pytest.fixture()
+def store_path(tmp_path) -> Path:
+    return tmp_path / "runs.sqlite"

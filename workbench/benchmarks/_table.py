@@ -1,17 +1,31 @@
-"""A tabular benchmark held as columns: one numpy array per (dataset, metric, training epochs).
+"""A tabular benchmark held as columns: numpy arrays per (dataset, metric, training regime).
 
 Rows are the benchmark's own arch indices (NB201's official index); ``row(arch)`` maps any form the space
-accepts to its row. A column's name is ``"{dataset}/{metric}@{epochs}"``, e.g. ``"cifar10/val_acc@200"``.
-Lookups are array indexing, so thousands of evaluations take milliseconds.
+accepts to its row. A column's name is ``"{dataset}/{metric}@{epochs}"``, e.g. ``"cifar10/val_acc@200"``,
+where ``epochs`` names the training regime (NB201/NATS trained every cell with a 12-epoch and a 200-epoch
+schedule); metrics that do not depend on training (``params``, ``flops``, ``latency_ms``, zero-cost scores)
+have no ``@``. Each column holds three views of the same measurements:
+
+- ``columns[key]``: shape ``(n,)``, the headline value: the mean over seeds after the last epoch;
+- ``per_seed[key]``: shape ``(n, S)``, the last-epoch value of each seed (``seeds[key]`` names them);
+- ``curves[key]``: shape ``(n, S, E)``, the value after each epoch 1..E of each seed (float32).
+
+Missing measurements are NaN. Lookups are array indexing, so thousands of evaluations take milliseconds:
+
+>>> table.query("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|none~0|nor_conv_3x3~1|avg_pool_3x3~2|",
+...             "cifar10-valid", "val_acc", 200, epoch=50)            # doctest: +SKIP
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 
 from workbench.errors import DataError, OutOfSpaceError
+
+#: metrics where smaller is better (``best`` minimises them unless told otherwise)
+SMALLER_IS_BETTER = ("loss", "time", "params", "flops", "latency")
 
 
 def column_name(dataset: str, metric: str, epochs: int | None) -> str:
@@ -26,25 +40,60 @@ def split_column_name(name: str) -> tuple[str, str, int | None]:
 
 @dataclass
 class Table:
-    """Columns of one benchmark over one space. ``arch_strings[i]`` is row i's arch in the space's text."""
+    """Columns of one benchmark over one space. ``arch_strings[i]`` is row i's arch in the space's text.
+
+    ``meta`` may hold ``units`` (metric -> text), ``sources`` (where the data came from), ``aliases``
+    (``"dataset/metric"`` -> ``"other-dataset/metric"`` when a value was measured on another run, as NATS
+    takes CIFAR-10's validation accuracy from its ``cifar10-valid`` run) and ``row_key`` (``"string"``, the
+    default: rows are found by ``space.to_string(arch)``; ``"key"``: by ``space.key(arch)``, for spaces whose
+    isomorphic archs share a row such as NB101).
+    """
 
     name: str
     space_name: str
     arch_strings: np.ndarray
-    columns: dict[str, np.ndarray]
+    columns: Mapping[str, np.ndarray]
     meta: dict[str, Any] = field(default_factory=dict)
+    per_seed: Mapping[str, np.ndarray] = field(default_factory=dict)
+    seeds: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    curves: Mapping[str, np.ndarray] = field(default_factory=dict)
     _row_of: dict[str, int] | None = field(default=None, repr=False)
+    _space: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.arch_strings)
-        for key, col in self.columns.items():
-            if len(col) != n:
-                raise DataError(f"benchmark {self.name!r}: column {key!r} has {len(col)} rows, expected {n}")
+        for kind, mapping in (("column", self.columns), ("per-seed column", self.per_seed), ("curve", self.curves)):
+            for key, col in mapping.items():
+                if len(col) != n:
+                    raise DataError(f"benchmark {self.name!r}: {kind} {key!r} has {len(col)} rows, expected {n}")
+                if kind != "column" and key not in self.columns:
+                    raise DataError(f"benchmark {self.name!r}: {kind} {key!r} has no headline column")
+        for key, arr in self.per_seed.items():
+            if arr.ndim != 2 or arr.shape[1] != len(self.seeds.get(key, ())):
+                raise DataError(f"benchmark {self.name!r}: per-seed column {key!r} has shape {arr.shape}, "
+                                f"expected ({n}, {len(self.seeds.get(key, ()))}) for seeds {self.seeds.get(key)}")
+        for key, arr in self.curves.items():
+            if arr.ndim != 3 or arr.shape[1] != len(self.seeds.get(key, ())):
+                raise DataError(f"benchmark {self.name!r}: curve {key!r} has shape {arr.shape}, expected (n, seeds, epochs)")
 
     def __len__(self) -> int:
         return len(self.arch_strings)
 
-    # --- what exists -----------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return (f"Table(name={self.name!r}, space={self.space_name!r}, archs={len(self)}, "
+                f"datasets={self.datasets()}, columns={len(self.columns)}, curves={len(self.curves)})")
+
+    # --- the space ---------------------------------------------------------------------------------
+    @property
+    def space(self):
+        """The search space this benchmark covers (``workbench.spaces.create(space_name)``)."""
+        if self._space is None:
+            from workbench import spaces
+
+            self._space = spaces.create(self.space_name)
+        return self._space
+
+    # --- what exists -------------------------------------------------------------------------------
     def datasets(self) -> list[str]:
         return sorted({split_column_name(c)[0] for c in self.columns})
 
@@ -52,32 +101,231 @@ class Table:
         return sorted({split_column_name(c)[1] for c in self.columns if dataset in (None, split_column_name(c)[0])})
 
     def epochs(self, dataset: str, metric: str) -> list[int]:
+        """The training regimes (total epochs) that ``metric`` of ``dataset`` was recorded under."""
         return sorted(e for d, m, e in map(split_column_name, self.columns) if d == dataset and m == metric and e is not None)
 
-    # --- lookups ---------------------------------------------------------------------------------
-    def row(self, arch_string: str) -> int:
+    def seeds_of(self, dataset: str, metric: str, epochs: int | None = None) -> tuple[int, ...]:
+        return tuple(self.seeds.get(self._key(dataset, metric, epochs), ()))
+
+    # --- rows --------------------------------------------------------------------------------------
+    def row(self, arch: Any) -> int:
+        """The row of ``arch``: an index (int), the benchmark's own text, or any form the space accepts."""
+        if isinstance(arch, (int, np.integer)) and not isinstance(arch, bool):
+            if not 0 <= int(arch) < len(self):
+                raise OutOfSpaceError(f"index {arch} is out of range for benchmark {self.name!r}: accepted 0..{len(self) - 1}")
+            return int(arch)
         if self._row_of is None:
             self._row_of = {s: i for i, s in enumerate(self.arch_strings.tolist())}
+        if isinstance(arch, str) and arch in self._row_of:
+            return self._row_of[arch]
+        text = self._text_of(arch)
         try:
-            return self._row_of[arch_string]
+            return self._row_of[text]
         except KeyError:
-            raise OutOfSpaceError(f"arch {arch_string!r} is not in benchmark {self.name!r}") from None
+            raise OutOfSpaceError(f"arch {text!r} is not in benchmark {self.name!r}") from None
 
-    def column(self, dataset: str, metric: str, epochs: int | None = None) -> np.ndarray:
-        """The whole column; a clear error lists the datasets, metrics or epochs that exist."""
+    def _text_of(self, arch: Any) -> str:
+        try:
+            space = self.space
+        except Exception:  # the space is not registered in this process: compare text as given
+            return str(arch)
+        if self.meta.get("row_key") == "key":
+            return space.key(arch)
+        return space.to_string(space.validate(arch))
+
+    # --- columns -----------------------------------------------------------------------------------
+    def _key(self, dataset: str, metric: str, epochs: int | None) -> str:
+        """The column key for a query; resolves ``epochs=None`` and regime-free metrics, else a clear error."""
         key = column_name(dataset, metric, epochs)
         if key in self.columns:
-            return self.columns[key]
+            return key
+        free = column_name(dataset, metric, None)
+        if free in self.columns:  # params, flops, ... do not depend on the training regime
+            return free
         if dataset not in self.datasets():
             raise KeyError(f"benchmark {self.name!r} has no dataset {dataset!r}; datasets: {', '.join(self.datasets())}")
         if metric not in self.metrics(dataset):
-            raise KeyError(
-                f"benchmark {self.name!r} has no metric {metric!r} for {dataset!r}; metrics: {', '.join(self.metrics(dataset))}"
-            )
+            raise KeyError(f"benchmark {self.name!r} has no metric {metric!r} for {dataset!r}; "
+                           f"metrics: {', '.join(self.metrics(dataset))}")
         have = self.epochs(dataset, metric)
-        raise KeyError(
-            f"benchmark {self.name!r} has no {metric!r} of {dataset!r} after {epochs} epochs; epochs: {have or 'final only'}"
-        )
+        if epochs is None and len(have) == 1:
+            return column_name(dataset, metric, have[0])
+        if epochs is None:
+            raise KeyError(f"benchmark {self.name!r} records {metric!r} of {dataset!r} under several training "
+                           f"regimes; give epochs= one of {have}")
+        raise KeyError(f"benchmark {self.name!r} has no {metric!r} of {dataset!r} after {epochs} epochs; epochs: {have or 'final only'}")
+
+    def column(self, dataset: str, metric: str, epochs: int | None = None) -> np.ndarray:
+        """The headline column (mean over seeds, last epoch); a clear error lists what exists."""
+        return self.columns[self._key(dataset, metric, epochs)]
 
     def as_mapping(self) -> Mapping[str, np.ndarray]:
         return dict(self.columns)
+
+    # --- queries -----------------------------------------------------------------------------------
+    def query(self, arch: Any, dataset: str, metric: str, epochs: int | None = None, *, epoch: int | None = None,
+              seed: int | None = None) -> float:
+        """``metric`` of ``arch`` on ``dataset`` under the ``epochs``-epoch regime.
+
+        ``epoch`` (1..epochs) reads the per-epoch curve (default: after the last epoch); ``seed`` picks one
+        training run (default: the mean over the seeds that ran).
+        """
+        row = self.row(arch)
+        key = self._key(dataset, metric, epochs)
+        value = self._values(key, epoch, seed)[row]
+        if np.ndim(value):
+            with np.errstate(invalid="ignore"):
+                value = np.nanmean(value) if np.isfinite(value).any() else np.nan
+        if np.isnan(value):
+            where = f" after epoch {epoch}" if epoch is not None else ""
+            raise DataError(f"benchmark {self.name!r} has no record of {key!r}{where} for arch "
+                            f"{self.arch_strings[row]!r} (index {row}); the source did not hold it")
+        return float(value)
+
+    def curve(self, arch: Any, dataset: str, metric: str, epochs: int | None = None, *, seed: int | None = None) -> np.ndarray:
+        """The value after each epoch 1..E (mean over seeds unless ``seed`` is given); NaN where not recorded."""
+        row = self.row(arch)
+        key = self._key(dataset, metric, epochs)
+        if key not in self.curves:
+            raise KeyError(f"benchmark {self.name!r} has no per-epoch curve of {key!r}; curves: "
+                           f"{', '.join(sorted(self.curves)) or 'none'}")
+        data = np.asarray(self.curves[key][row], dtype=np.float64)
+        if seed is not None:
+            return data[self._seed_index(key, seed)]
+        with np.errstate(invalid="ignore"), _quiet():
+            return np.nanmean(data, axis=0)
+
+    def _seed_index(self, key: str, seed: int) -> int:
+        seeds = list(self.seeds.get(key, ()))
+        if int(seed) not in seeds:
+            raise KeyError(f"benchmark {self.name!r} has no seed {seed} for {key!r}; seeds: {seeds or 'none (means only)'}")
+        return seeds.index(int(seed))
+
+    def _values(self, key: str, epoch: int | None, seed: int | None):
+        """A row-indexable array for ``key``: (n,) or (n, S) where a mean over seeds is still to be taken."""
+        total = split_column_name(key)[2]
+        if epoch is not None:
+            epoch = int(epoch)
+            last = total if total is not None else None
+            if key in self.curves:
+                n_epochs = self.curves[key].shape[2]
+                if not 1 <= epoch <= n_epochs:
+                    raise KeyError(f"epoch {epoch} is out of range for {key!r}: accepted 1..{n_epochs}")
+                data = self.curves[key][:, :, epoch - 1]
+                return data[:, self._seed_index(key, seed)] if seed is not None else data
+            if epoch != last:
+                raise KeyError(f"benchmark {self.name!r} has no per-epoch curve of {key!r}; only the value "
+                               f"after the last epoch ({last}) is recorded")
+        if seed is not None:
+            if key not in self.per_seed:
+                raise KeyError(f"benchmark {self.name!r} has no per-seed values of {key!r} (means only)")
+            return self.per_seed[key][:, self._seed_index(key, seed)]
+        return self.columns[key]
+
+    def train_time(self, arch: Any, dataset: str, epochs: int | None = None, *, epoch: int | None = None,
+                   metric: str | None = None, seed: int | None = None) -> float:
+        """Simulated training seconds to reach ``epoch`` (default: all) of the ``epochs`` regime.
+
+        With ``metric``, the time of the run that measured that metric (NATS' CIFAR-10 validation accuracy
+        comes from the ``cifar10-valid`` run, so its cost is that run's time, as NATS' ``simulate_train_eval``).
+        """
+        source = self.time_dataset(dataset, metric)
+        return self.query(arch, source, "train_time_s", epochs, epoch=epoch, seed=seed)
+
+    def time_dataset(self, dataset: str, metric: str | None = None) -> str:
+        """The dataset whose ``train_time_s`` is the cost of measuring ``metric`` of ``dataset``."""
+        if metric is not None:
+            alias = self.meta.get("aliases", {}).get(f"{dataset}/{metric}")
+            if alias:
+                return alias.rpartition("/")[0]
+        return dataset
+
+    def costs(self, arch: Any, dataset: str) -> dict[str, float]:
+        """``params`` (count), ``flops`` (count) and ``latency_ms`` of ``arch`` for ``dataset``, where recorded."""
+        row = self.row(arch)
+        out = {}
+        for metric in ("params", "flops", "latency_ms"):
+            key = column_name(dataset, metric, None)
+            if key in self.columns and not np.isnan(self.columns[key][row]):
+                out[metric] = float(self.columns[key][row])
+        return out
+
+    def best(self, dataset: str, metric: str, epochs: int | None = None, *, mode: str | None = None) -> tuple[str, float]:
+        """The arch (as text) with the best headline ``metric`` and its value; ``mode`` "max" or "min"
+        (default: "min" for losses, times, params, FLOPs and latency, else "max")."""
+        col = np.asarray(self.column(dataset, metric, epochs), dtype=np.float64)
+        mode = mode or ("min" if any(word in metric for word in SMALLER_IS_BETTER) else "max")
+        if mode not in ("max", "min"):
+            raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
+        if not np.isfinite(col).any():
+            raise DataError(f"benchmark {self.name!r} holds no value of {column_name(dataset, metric, epochs)!r}")
+        row = int(np.nanargmax(col) if mode == "max" else np.nanargmin(col))
+        return str(self.arch_strings[row]), float(col[row])
+
+
+class _quiet:
+    """Silence numpy's 'mean of empty slice' warning (an all-NaN epoch is reported as NaN)."""
+
+    def __enter__(self):
+        import warnings
+
+        self._cm = warnings.catch_warnings()
+        self._cm.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc)
+
+
+def merge(tables: Iterable[Table], name: str | None = None) -> Table:
+    """One table from several over the same space: the first table that holds a value wins (NaN cells
+    are filled from later tables); rows are matched by arch text."""
+    tables = list(tables)
+    if not tables:
+        raise ValueError("merge needs at least one table")
+    first = tables[0]
+    spaces = {t.space_name for t in tables}
+    if len(spaces) != 1:
+        raise DataError(f"cannot merge benchmarks of different spaces: {sorted(spaces)}")
+    order = {s: i for i, s in enumerate(first.arch_strings.tolist())}
+    columns: dict[str, np.ndarray] = {}
+    per_seed: dict[str, np.ndarray] = {}
+    curves: dict[str, np.ndarray] = {}
+    seeds: dict[str, tuple[int, ...]] = {}
+    sources: list[Any] = []
+    units: dict[str, str] = {}
+    aliases: dict[str, str] = {}
+    n = len(first)
+    for t in tables:
+        if len(t) != n or t.arch_strings.tolist() != first.arch_strings.tolist():
+            try:
+                rows = np.array([order[s] for s in t.arch_strings.tolist()], dtype=np.int64)
+            except KeyError as exc:
+                raise DataError(f"cannot merge {t.name!r} into {first.name!r}: arch {exc.args[0]!r} is not in both") from None
+        else:
+            rows = np.arange(n)
+        for key, col in t.columns.items():
+            full = np.full(n, np.nan)
+            full[rows] = col
+            if key in columns:
+                gap = np.isnan(columns[key])
+                columns[key][gap] = full[gap]
+            else:
+                columns[key] = full
+                if key in t.per_seed:
+                    ps = np.full((n, t.per_seed[key].shape[1]), np.nan)
+                    ps[rows] = t.per_seed[key]
+                    per_seed[key], seeds[key] = ps, tuple(t.seeds[key])
+                if key in t.curves:
+                    cv = np.full((n,) + t.curves[key].shape[1:], np.nan, dtype=t.curves[key].dtype)
+                    cv[rows] = t.curves[key]
+                    curves[key] = cv
+                    seeds[key] = tuple(t.seeds[key])
+        src = t.meta.get("sources", t.meta.get("source"))
+        sources.extend(src if isinstance(src, list) else [src] if src else [])
+        units = {**t.meta.get("units", {}), **units} if isinstance(t.meta.get("units"), dict) else units
+        aliases = {**t.meta.get("aliases", {}), **aliases}
+    meta = {**first.meta, "sources": sources, "units": units, "aliases": aliases}
+    meta.pop("source", None)
+    return Table(name=name or first.name, space_name=first.space_name, arch_strings=first.arch_strings,
+                 columns=columns, meta=meta, per_seed=per_seed, seeds=seeds, curves=curves)

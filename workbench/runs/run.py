@@ -44,6 +44,13 @@ def _component(kind: str, value: Any) -> tuple[str, dict]:
     raise TypeError(f"{kind} must be a name or a {{'name', 'options'}} dict here, got {type(value).__name__}")
 
 
+class _ClassOrInstanceMethod:
+    """Dispatch ``Run.resume(run_id, store=...)`` to ``Run.restore`` and ``run.resume()`` to unpausing that run."""
+
+    def __get__(self, obj, cls):
+        return cls.restore if obj is None else obj._resume_paused
+
+
 class Run:
     """A search run. Components may be given as registry names (with ``*_options``) or as objects.
 
@@ -195,7 +202,11 @@ class Run:
             self._resume_flag.clear()
             self._set_status("paused")
 
-    def resume(self) -> None:
+    #: ``run.resume()`` continues a paused run; ``Run.resume(run_id, store=...)`` continues a stored one
+    resume = _ClassOrInstanceMethod()
+
+    def _resume_paused(self) -> None:
+        """Let a paused run go on."""
         if self._status == "paused":
             self._set_status("running")
             self._resume_flag.set()
@@ -331,7 +342,7 @@ class Run:
 
     # --- resume ----------------------------------------------------------------------------------
     @classmethod
-    def resume(cls, run_id: str, *, store: Store | str, budget: Budget | Mapping | int | None = None) -> "Run":
+    def restore(cls, run_id: str, *, store: Store | str, budget: Budget | Mapping | int | None = None) -> "Run":
         """Rebuild a stored run and continue it where it stopped (or was killed); no finished trial is lost
         or repeated. ``budget`` may raise the original limits. Call ``start()`` or ``run()`` on the result."""
         store = Store(store) if not isinstance(store, Store) else store

@@ -1,0 +1,159 @@
+"""Draw any space's architecture graph: ``plot_architecture(space, arch) -> go.Figure``.
+
+The space's ``to_graph(arch)`` gives a networkx DAG whose edges (and nodes) carry ``op`` labels. Nodes are
+placed in layers from left to right (a node's ``layer`` attribute where the space gives one, else its
+topological generation); edges that skip layers are drawn as arcs, alternately above and below, so the
+six edges of an NB201 cell or the fourteen of a DARTS cell do not hide each other. Each op has one colour
+and one legend entry. As in Optuna's plots, ``_get_architecture_info`` returns the plain data and
+``_get_architecture_plot`` turns it into a figure; tests check the data.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+from nasviz._colors import EMPTY_OPS, op_color
+
+_CURVE_POINTS = 21
+
+
+class NodeInfo(NamedTuple):
+    id: Any
+    label: str
+    op: str | None
+    layer: int
+    x: float
+    y: float
+
+
+class EdgeInfo(NamedTuple):
+    source: Any
+    target: Any
+    op: str | None
+    path_x: tuple[float, ...]  # the drawn line, source to target
+    path_y: tuple[float, ...]
+    label_x: float  # where the op's name is written
+    label_y: float
+    angle: float  # direction at the label, degrees clockwise from "up" (plotly's marker.angle)
+
+
+class ArchitectureInfo(NamedTuple):
+    title: str
+    nodes: list[NodeInfo]
+    edges: list[EdgeInfo]
+    ops: list[str]  # edge ops in legend order (first appearance)
+
+
+def _layers(graph) -> dict[Any, int]:
+    import networkx as nx
+
+    given = nx.get_node_attributes(graph, "layer")
+    if len(given) == graph.number_of_nodes():
+        return {n: int(v) for n, v in given.items()}
+    if not nx.is_directed_acyclic_graph(graph):
+        raise ValueError("plot_architecture draws directed acyclic graphs; this graph has a cycle")
+    return {n: depth for depth, generation in enumerate(nx.topological_generations(graph)) for n in generation}
+
+
+def _bezier(p0, c, p1, t: float) -> tuple[float, float]:
+    a, b, d = (1 - t) ** 2, 2 * (1 - t) * t, t**2
+    return a * p0[0] + b * c[0] + d * p1[0], a * p0[1] + b * c[1] + d * p1[1]
+
+
+def _get_architecture_info(space: Any, arch: Any, title: str | None = None) -> ArchitectureInfo:
+    """Node positions, edge paths and labels for ``space.to_graph(arch)``, as plain data."""
+    graph = space.to_graph(arch)
+    layer_of = _layers(graph)
+    by_layer: dict[int, list] = {}
+    for node in graph.nodes:
+        by_layer.setdefault(layer_of[node], []).append(node)
+    pos: dict[Any, tuple[float, float]] = {}
+    for layer, members in by_layer.items():
+        members.sort(key=str)
+        for i, node in enumerate(members):
+            pos[node] = (float(layer), (len(members) - 1) / 2 - i)
+    nodes = []
+    for node, data in graph.nodes(data=True):
+        label = str(data.get("label", node))
+        nodes.append(NodeInfo(node, label, data.get("op"), layer_of[node], *pos[node]))
+    nodes.sort(key=lambda n: (n.layer, -n.y))
+
+    # long edges become arcs; alternate their side so parallel arcs do not overlap
+    def span(edge) -> int:
+        return abs(layer_of[edge[1]] - layer_of[edge[0]])
+
+    ordered = sorted(graph.edges(data=True), key=lambda e: (span(e), layer_of[e[0]], str(e[0]), str(e[1])))
+    edges, ops, side = [], [], 1.0
+    for u, v, data in ordered:
+        p0, p1 = pos[u], pos[v]
+        dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+        length = math.hypot(dx, dy) or 1.0
+        bend = 0.0
+        if span((u, v)) > 1 or (dx == 0 and dy != 0):
+            bend, side = 0.45 * max(span((u, v)), 1) * side, -side
+        control = ((p0[0] + p1[0]) / 2 - bend * dy / length, (p0[1] + p1[1]) / 2 + bend * dx / length)
+        points = [_bezier(p0, control, p1, i / (_CURVE_POINTS - 1)) for i in range(_CURVE_POINTS)]
+        mx, my = _bezier(p0, control, p1, 0.5)
+        tx, ty = 2 * (control[0] - p0[0]) * 0.5 + 2 * (p1[0] - control[0]) * 0.5, \
+            2 * (control[1] - p0[1]) * 0.5 + 2 * (p1[1] - control[1]) * 0.5
+        angle = 90.0 - math.degrees(math.atan2(ty, tx))
+        op = data.get("op")
+        if op is not None and op not in ops:
+            ops.append(op)
+        edges.append(EdgeInfo(u, v, op, tuple(p[0] for p in points), tuple(p[1] for p in points), mx, my, angle))
+    if title is None:
+        title = f"{getattr(space, 'name', '')} {graph.graph.get('arch') or ''}".strip()
+    return ArchitectureInfo(title, nodes, edges, ops)
+
+
+def _get_architecture_plot(info: ArchitectureInfo):
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for op in info.ops:
+        xs: list = []
+        ys: list = []
+        for e in info.edges:
+            if e.op == op:
+                xs += [*e.path_x, None]
+                ys += [*e.path_y, None]
+        empty = op in EMPTY_OPS
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=op, legendgroup=op, hoverinfo="skip",
+                                 line=dict(color=op_color(op), width=1.5 if empty else 3,
+                                           dash="dot" if empty else "solid")))
+    plain = [e for e in info.edges if e.op is None]
+    if plain:
+        xs, ys = [], []
+        for e in plain:
+            xs += [*e.path_x, None]
+            ys += [*e.path_y, None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="edge", showlegend=False, hoverinfo="skip",
+                                 line=dict(color=op_color(None), width=1.5)))
+    labelled = [e for e in info.edges if e.op is not None]
+    fig.add_trace(go.Scatter(
+        x=[e.label_x for e in labelled], y=[e.label_y for e in labelled], mode="markers+text", name="ops",
+        showlegend=False, text=[e.op for e in labelled], textposition="top center",
+        textfont=dict(size=11, color=[op_color(e.op) for e in labelled]),
+        marker=dict(symbol="arrow", size=11, angle=[e.angle for e in labelled],
+                    color=[op_color(e.op) for e in labelled]),
+        hovertext=[f"{e.source} → {e.target}: {e.op}" for e in labelled], hoverinfo="text"))
+    fig.add_trace(go.Scatter(
+        x=[n.x for n in info.nodes], y=[n.y for n in info.nodes], mode="markers+text", name="nodes",
+        showlegend=False, text=[n.label for n in info.nodes], textposition="middle center",
+        marker=dict(size=30, color="white", line=dict(width=2, color=[_node_color(n.op) for n in info.nodes])),
+        hovertext=[f"{n.label}: {n.op}" if n.op else n.label for n in info.nodes], hoverinfo="text"))
+    fig.update_layout(
+        title=dict(text=info.title, font=dict(size=12)), template="plotly_white", height=320,
+        margin=dict(l=10, r=10, t=40, b=10), legend=dict(title="op", orientation="v"),
+        xaxis=dict(visible=False), yaxis=dict(visible=False), meta="workbench-architecture",
+    )
+    return fig
+
+
+def _node_color(op: str | None) -> str:
+    return "#444444" if op in (None, "input", "output", "sum", "concat") else op_color(op)
+
+
+def plot_architecture(space: Any, arch: Any, *, title: str | None = None):
+    """The architecture graph of ``arch`` in ``space`` (any space with ``to_graph``) as a plotly figure."""
+    return _get_architecture_plot(_get_architecture_info(space, arch, title))

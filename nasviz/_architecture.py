@@ -106,48 +106,50 @@ def _get_architecture_info(space: Any, arch: Any, title: str | None = None) -> A
     return ArchitectureInfo(title, nodes, edges, ops)
 
 
-def _get_architecture_plot(info: ArchitectureInfo):
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    for op in info.ops:
-        xs: list = []
-        ys: list = []
-        for e in info.edges:
-            if e.op == op:
-                xs += [*e.path_x, None]
-                ys += [*e.path_y, None]
-        empty = op in EMPTY_OPS
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=op, legendgroup=op, hoverinfo="skip",
-                                 line=dict(color=op_color(op), width=1.5 if empty else 3,
-                                           dash="dot" if empty else "solid")))
+def _architecture_traces(info: ArchitectureInfo) -> list[dict[str, Any]]:
+    """The figure's traces as plain dicts, each with a unique ``name``: one line trace per op, then
+    ``ops`` (edge labels with direction arrows) and ``nodes``. The live dashboard updates them in place."""
+    traces: list[dict[str, Any]] = []
+    groups = [(op, [e for e in info.edges if e.op == op]) for op in info.ops]
     plain = [e for e in info.edges if e.op is None]
     if plain:
-        xs, ys = [], []
-        for e in plain:
+        groups.append((None, plain))
+    for op, members in groups:
+        xs: list = []
+        ys: list = []
+        for e in members:
             xs += [*e.path_x, None]
             ys += [*e.path_y, None]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="edge", showlegend=False, hoverinfo="skip",
-                                 line=dict(color=op_color(None), width=1.5)))
+        empty = op in EMPTY_OPS
+        traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", name=op if op is not None else "edge",
+                           legendgroup=op, showlegend=op is not None, hoverinfo="skip",
+                           line=dict(color=op_color(op), width=1.5 if empty else 3, dash="dot" if empty else "solid")))
     labelled = [e for e in info.edges if e.op is not None]
-    fig.add_trace(go.Scatter(
-        x=[e.label_x for e in labelled], y=[e.label_y for e in labelled], mode="markers+text", name="ops",
-        showlegend=False, text=[e.op for e in labelled], textposition="top center",
-        textfont=dict(size=11, color=[op_color(e.op) for e in labelled]),
-        marker=dict(symbol="arrow", size=11, angle=[e.angle for e in labelled],
-                    color=[op_color(e.op) for e in labelled]),
+    colors = [op_color(e.op) for e in labelled]
+    traces.append(dict(
+        type="scatter", x=[e.label_x for e in labelled], y=[e.label_y for e in labelled], mode="markers+text",
+        name="ops", showlegend=False, text=[e.op for e in labelled], textposition="top center",
+        textfont=dict(size=11, color=colors), marker=dict(symbol="arrow", size=11, angle=[e.angle for e in labelled],
+                                                          color=colors),
         hovertext=[f"{e.source} → {e.target}: {e.op}" for e in labelled], hoverinfo="text"))
-    fig.add_trace(go.Scatter(
-        x=[n.x for n in info.nodes], y=[n.y for n in info.nodes], mode="markers+text", name="nodes",
+    traces.append(dict(
+        type="scatter", x=[n.x for n in info.nodes], y=[n.y for n in info.nodes], mode="markers+text", name="nodes",
         showlegend=False, text=[n.label for n in info.nodes], textposition="middle center",
         marker=dict(size=30, color="white", line=dict(width=2, color=[_node_color(n.op) for n in info.nodes])),
         hovertext=[f"{n.label}: {n.op}" if n.op else n.label for n in info.nodes], hoverinfo="text"))
-    fig.update_layout(
-        title=dict(text=info.title, font=dict(size=12)), template="plotly_white", height=320,
-        margin=dict(l=10, r=10, t=40, b=10), legend=dict(title="op", orientation="v"),
-        xaxis=dict(visible=False), yaxis=dict(visible=False), meta="workbench-architecture",
-    )
-    return fig
+    return traces
+
+
+def _architecture_layout(info: ArchitectureInfo) -> dict[str, Any]:
+    return dict(title=dict(text=info.title, font=dict(size=12)), template="plotly_white", height=320,
+                margin=dict(l=10, r=10, t=40, b=10), legend=dict(title=dict(text="op")),
+                xaxis=dict(visible=False), yaxis=dict(visible=False), meta="workbench-architecture")
+
+
+def _get_architecture_plot(info: ArchitectureInfo):
+    import plotly.graph_objects as go
+
+    return go.Figure(data=_architecture_traces(info), layout=_architecture_layout(info))
 
 
 def _node_color(op: str | None) -> str:

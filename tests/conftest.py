@@ -42,6 +42,11 @@ def nb201():
     return spaces.create("nb201")
 
 
+@pytest.fixture(scope="session")
+def fashion_mnist_dir() -> Path:
+    return need(FASHION_MNIST, "Fashion-MNIST IDX files (Debian package dataset-fashion-mnist)")
+
+
 @pytest.fixture()
 def store_path(tmp_path) -> Path:
     return tmp_path / "runs.sqlite"

@@ -8,7 +8,9 @@ have no ``@``. Each column holds three views of the same measurements:
 
 - ``columns[key]``: shape ``(n,)``, the headline value: the mean over seeds after the last epoch;
 - ``per_seed[key]``: shape ``(n, S)``, the last-epoch value of each seed (``seeds[key]`` names them);
-- ``curves[key]``: shape ``(n, S, E)``, the value after each epoch 1..E of each seed (float32).
+- ``curves[key]``: shape ``(n, S, E)``, the value after each epoch 1..E of each seed (float32); where a
+  source holds curves for only some archs, ``curve_rows[key]`` lists their rows (sorted) and the curve has
+  one entry per listed row, so a partial source costs memory in proportion to what it holds.
 
 Missing measurements are NaN. Lookups are array indexing, so thousands of evaluations take milliseconds:
 
@@ -57,6 +59,7 @@ class Table:
     per_seed: Mapping[str, np.ndarray] = field(default_factory=dict)
     seeds: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     curves: Mapping[str, np.ndarray] = field(default_factory=dict)
+    curve_rows: Mapping[str, np.ndarray] = field(default_factory=dict)
     _row_of: dict[str, int] | None = field(default=None, repr=False)
     _space: Any = field(default=None, repr=False)
 
@@ -64,8 +67,9 @@ class Table:
         n = len(self.arch_strings)
         for kind, mapping in (("column", self.columns), ("per-seed column", self.per_seed), ("curve", self.curves)):
             for key, col in mapping.items():
-                if len(col) != n:
-                    raise DataError(f"benchmark {self.name!r}: {kind} {key!r} has {len(col)} rows, expected {n}")
+                rows = len(self.curve_rows[key]) if kind == "curve" and key in self.curve_rows else n
+                if len(col) != rows:
+                    raise DataError(f"benchmark {self.name!r}: {kind} {key!r} has {len(col)} rows, expected {rows}")
                 if kind != "column" and key not in self.columns:
                     raise DataError(f"benchmark {self.name!r}: {kind} {key!r} has no headline column")
         for key, arr in self.per_seed.items():
@@ -172,10 +176,10 @@ class Table:
         """
         row = self.row(arch)
         key = self._key(dataset, metric, epochs)
-        value = self._values(key, epoch, seed)[row]
+        value = self._value(key, row, epoch, seed)
         if np.ndim(value):
-            with np.errstate(invalid="ignore"):
-                value = np.nanmean(value) if np.isfinite(value).any() else np.nan
+            finite = value[np.isfinite(value)]
+            value = float(finite.mean()) if finite.size else np.nan
         if np.isnan(value):
             where = f" after epoch {epoch}" if epoch is not None else ""
             raise DataError(f"benchmark {self.name!r} has no record of {key!r}{where} for arch "
@@ -189,11 +193,23 @@ class Table:
         if key not in self.curves:
             raise KeyError(f"benchmark {self.name!r} has no per-epoch curve of {key!r}; curves: "
                            f"{', '.join(sorted(self.curves)) or 'none'}")
-        data = np.asarray(self.curves[key][row], dtype=np.float64)
+        data = self._curve_of(key, row)
+        if data is None:
+            return np.full(self.curves[key].shape[2], np.nan)
         if seed is not None:
             return data[self._seed_index(key, seed)]
         with np.errstate(invalid="ignore"), _quiet():
             return np.nanmean(data, axis=0)
+
+    def _curve_of(self, key: str, row: int) -> np.ndarray | None:
+        """The (S, E) curve block of ``row``, or None where the source held no curve for it."""
+        rows = self.curve_rows.get(key)
+        if rows is None:
+            return np.asarray(self.curves[key][row], dtype=np.float64)
+        pos = int(np.searchsorted(rows, row))
+        if pos < len(rows) and rows[pos] == row:
+            return np.asarray(self.curves[key][pos], dtype=np.float64)
+        return None
 
     def _seed_index(self, key: str, seed: int) -> int:
         seeds = list(self.seeds.get(key, ()))
@@ -201,26 +217,26 @@ class Table:
             raise KeyError(f"benchmark {self.name!r} has no seed {seed} for {key!r}; seeds: {seeds or 'none (means only)'}")
         return seeds.index(int(seed))
 
-    def _values(self, key: str, epoch: int | None, seed: int | None):
-        """A row-indexable array for ``key``: (n,) or (n, S) where a mean over seeds is still to be taken."""
-        total = split_column_name(key)[2]
-        if epoch is not None:
+    def _value(self, key: str, row: int, epoch: int | None, seed: int | None):
+        """The value (or the (S,) values, to be averaged) of ``key`` for ``row``."""
+        last = split_column_name(key)[2]
+        if epoch is not None and int(epoch) != last:
             epoch = int(epoch)
-            last = total if total is not None else None
-            if key in self.curves:
-                n_epochs = self.curves[key].shape[2]
-                if not 1 <= epoch <= n_epochs:
-                    raise KeyError(f"epoch {epoch} is out of range for {key!r}: accepted 1..{n_epochs}")
-                data = self.curves[key][:, :, epoch - 1]
-                return data[:, self._seed_index(key, seed)] if seed is not None else data
-            if epoch != last:
+            if key not in self.curves:
                 raise KeyError(f"benchmark {self.name!r} has no per-epoch curve of {key!r}; only the value "
                                f"after the last epoch ({last}) is recorded")
+            n_epochs = self.curves[key].shape[2]
+            if not 1 <= epoch <= n_epochs:
+                raise KeyError(f"epoch {epoch} is out of range for {key!r}: accepted 1..{n_epochs}")
+            data = self._curve_of(key, row)
+            if data is None:
+                return np.nan
+            return data[self._seed_index(key, seed), epoch - 1] if seed is not None else data[:, epoch - 1]
         if seed is not None:
             if key not in self.per_seed:
                 raise KeyError(f"benchmark {self.name!r} has no per-seed values of {key!r} (means only)")
-            return self.per_seed[key][:, self._seed_index(key, seed)]
-        return self.columns[key]
+            return float(self.per_seed[key][row, self._seed_index(key, seed)])
+        return float(self.columns[key][row])
 
     def train_time(self, arch: Any, dataset: str, epochs: int | None = None, *, epoch: int | None = None,
                    metric: str | None = None, seed: int | None = None) -> float:
@@ -287,10 +303,11 @@ def merge(tables: Iterable[Table], name: str | None = None) -> Table:
     spaces = {t.space_name for t in tables}
     if len(spaces) != 1:
         raise DataError(f"cannot merge benchmarks of different spaces: {sorted(spaces)}")
-    order = {s: i for i, s in enumerate(first.arch_strings.tolist())}
+    position = {s: i for i, s in enumerate(first.arch_strings.tolist())}
     columns: dict[str, np.ndarray] = {}
     per_seed: dict[str, np.ndarray] = {}
     curves: dict[str, np.ndarray] = {}
+    curve_rows: dict[str, np.ndarray] = {}
     seeds: dict[str, tuple[int, ...]] = {}
     sources: list[Any] = []
     units: dict[str, str] = {}
@@ -299,7 +316,7 @@ def merge(tables: Iterable[Table], name: str | None = None) -> Table:
     for t in tables:
         if len(t) != n or t.arch_strings.tolist() != first.arch_strings.tolist():
             try:
-                rows = np.array([order[s] for s in t.arch_strings.tolist()], dtype=np.int64)
+                rows = np.array([position[s] for s in t.arch_strings.tolist()], dtype=np.int64)
             except KeyError as exc:
                 raise DataError(f"cannot merge {t.name!r} into {first.name!r}: arch {exc.args[0]!r} is not in both") from None
         else:
@@ -317,9 +334,12 @@ def merge(tables: Iterable[Table], name: str | None = None) -> Table:
                     ps[rows] = t.per_seed[key]
                     per_seed[key], seeds[key] = ps, tuple(t.seeds[key])
                 if key in t.curves:
-                    cv = np.full((n,) + t.curves[key].shape[1:], np.nan, dtype=t.curves[key].dtype)
-                    cv[rows] = t.curves[key]
-                    curves[key] = cv
+                    own = t.curve_rows.get(key)
+                    mapped = rows[own] if own is not None else rows
+                    ranks = np.argsort(mapped)
+                    curves[key] = np.asarray(t.curves[key])[ranks]
+                    if own is not None or not np.array_equal(mapped, np.arange(n)):
+                        curve_rows[key] = mapped[ranks]
                     seeds[key] = tuple(t.seeds[key])
         src = t.meta.get("sources", t.meta.get("source"))
         sources.extend(src if isinstance(src, list) else [src] if src else [])
@@ -328,4 +348,4 @@ def merge(tables: Iterable[Table], name: str | None = None) -> Table:
     meta = {**first.meta, "sources": sources, "units": units, "aliases": aliases}
     meta.pop("source", None)
     return Table(name=name or first.name, space_name=first.space_name, arch_strings=first.arch_strings,
-                 columns=columns, meta=meta, per_seed=per_seed, seeds=seeds, curves=curves)
+                 columns=columns, meta=meta, per_seed=per_seed, seeds=seeds, curves=curves, curve_rows=curve_rows)

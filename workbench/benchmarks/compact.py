@@ -44,6 +44,10 @@ def save(table: Table, path: str | os.PathLike) -> Path:
             entry["per_seed"] = add(np.asarray(table.per_seed[key], dtype=np.float64))
         if key in table.curves:
             entry["curve"] = add(np.asarray(table.curves[key], dtype=np.float32))
+            if key in table.curve_rows:
+                rows = np.asarray(table.curve_rows[key], dtype=np.int64)
+                shared = next((m for m, a in members.items() if a.dtype == np.int64 and np.array_equal(a, rows)), None)
+                entry["curve_rows"] = shared or add(rows)
         if key in table.seeds:
             entry["seeds"] = [int(s) for s in table.seeds[key]]
         columns[key] = entry
@@ -126,7 +130,7 @@ def read(path: str | os.PathLike) -> Table:
     arch_strings = np.char.decode(np.asarray(views["arch_strings"]), "utf-8")
     if len(arch_strings) != schema.get("rows"):
         raise DataError(f"{path}: {len(arch_strings)} arch strings, the schema says {schema.get('rows')}")
-    columns, per_seed, curves, seeds = {}, {}, {}, {}
+    columns, per_seed, curves, seeds, curve_rows = {}, {}, {}, {}, {}
     for key, entry in schema["columns"].items():
         try:
             columns[key] = views[entry["mean"]]
@@ -134,6 +138,8 @@ def read(path: str | os.PathLike) -> Table:
                 per_seed[key] = views[entry["per_seed"]]
             if "curve" in entry:
                 curves[key] = views[entry["curve"]]
+            if "curve_rows" in entry:
+                curve_rows[key] = views[entry["curve_rows"]]
         except KeyError as exc:
             raise DataError(f"{path}: member {exc.args[0]!r} of column {key!r} is missing (truncated file?)") from None
         if "seeds" in entry:
@@ -141,7 +147,7 @@ def read(path: str | os.PathLike) -> Table:
     meta = dict(schema.get("meta", {}))
     meta["file"] = str(path)
     return Table(name=schema["name"], space_name=schema["space_name"], arch_strings=arch_strings, columns=columns,
-                 meta=meta, per_seed=per_seed, seeds=seeds, curves=curves)
+                 meta=meta, per_seed=per_seed, seeds=seeds, curves=curves, curve_rows=curve_rows)
 
 
 def _member(path: Path, raw, mapped, info: zipfile.ZipInfo, size: int) -> np.ndarray:

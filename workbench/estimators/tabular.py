@@ -2,10 +2,12 @@
 
 A lookup is free in wall time, so each evaluation charges ``cost_s`` simulated seconds (the training time
 the benchmark records where it has one, else the per-evaluation ``cost_s`` option), which a simulated-time
-budget counts.
+budget counts. ``delay_s`` makes each lookup also wait that many real seconds: a teaching knob, so a
+tabular search (thousands of lookups a second) can be watched live in a notebook.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Sequence
 
 import numpy as np
@@ -25,7 +27,8 @@ class TabularEstimator(Estimator):
     name = "tabular"
 
     def __init__(self, *, space, benchmark: Any = "nb201", dataset: str = "cifar10", metric: str = "val_acc",
-                 epochs: int | None = 200, report: Sequence[str] | None = None, cost_s: float | None = None) -> None:
+                 epochs: int | None = 200, report: Sequence[str] | None = None, cost_s: float | None = None,
+                 delay_s: float = 0.0) -> None:
         from workbench import benchmarks
 
         self.space = space
@@ -46,6 +49,9 @@ class TabularEstimator(Estimator):
             m, _, e = item.partition("@")
             self._reported.append((item, self.table.column(dataset, m, int(e) if e else epochs)))
         self.cost_s = cost_s
+        if not isinstance(delay_s, (int, float)) or isinstance(delay_s, bool) or not 0 <= delay_s < 3600:
+            raise ValueError(f"delay_s must be a number of seconds in [0, 3600), got {delay_s!r}")
+        self.delay_s = float(delay_s)
         self._time = self._time_column()
         self._rows = self._row_lookup()
 
@@ -80,8 +86,11 @@ class TabularEstimator(Estimator):
             cost = float(self._time[row])
         else:
             cost = float(self.cost_s) if self.cost_s is not None else 0.0
+        if self.delay_s:
+            time.sleep(self.delay_s)
         return Result(objective=objective, metrics=metrics, cost_s=cost, fidelity=self.epochs)
 
     def config(self) -> dict[str, Any]:
         return {"benchmark": self.benchmark or self.table.meta.get("source", self.table.name), "dataset": self.dataset, "metric": self.metric,
-                "epochs": self.epochs, "report": self.report, "cost_s": self.cost_s}
+                "epochs": self.epochs, "report": self.report, "cost_s": self.cost_s,
+                **({"delay_s": self.delay_s} if self.delay_s else {})}

@@ -55,7 +55,9 @@ class Run:
     """A search run. Components may be given as registry names (with ``*_options``) or as objects.
 
     With names, the run derives the searcher's and estimator's seeds from ``seed`` and can be resumed
-    from its store after the process dies (``Run.resume(run_id, store=...)``).
+    from its store after the process dies (``Run.resume(run_id, store=...)``). The strategy's state is
+    checkpointed every ``checkpoint_every`` trials (epochs); trials after the last checkpoint are replayed
+    through ask/tell on resume, so nothing is evaluated twice.
     """
 
     def __init__(self, *, space: Any = "nb201", searcher: Any = None, estimator: Any = None, strategy: Any = None,
@@ -63,7 +65,7 @@ class Run:
                  store: Store | str | None = None, name: str | None = None,
                  space_options: Mapping | None = None, searcher_options: Mapping | None = None,
                  estimator_options: Mapping | None = None, strategy_options: Mapping | None = None,
-                 checkpoint_every: int = 1, run_id: str | None = None) -> None:
+                 checkpoint_every: int = 20, run_id: str | None = None) -> None:
         from workbench import estimators, searchers, spaces
 
         self.seed = seed
@@ -289,7 +291,14 @@ class Run:
     def _oneshot_loop(self) -> None:
         while not self._budget_done() and self._wait_if_paused():
             epoch = len(self._epochs)
-            report = self.strategy.step(should_stop=lambda: self._stop_flag.is_set())
+            # strategies that can pause inside an epoch (``pause_within_epoch``) are interrupted by pause too
+            within = getattr(self.strategy, "pause_within_epoch", False)
+            report = self.strategy.step(
+                should_stop=lambda: self._stop_flag.is_set() or (within and not self._resume_flag.is_set()))
+            if report.get("partial"):
+                # stopped inside an epoch: checkpoint its state so a resume continues that same epoch
+                self.store.put_checkpoint(self.id, epoch, self.strategy.checkpoint_bytes())
+                continue
             event = EpochFinished(self.id, time.time(), epoch, dict(report.get("metrics", {})),
                                   report.get("alphas"), tuple(report.get("ops", ())), tuple(report.get("edges", ())),
                                   report.get("arch"))

@@ -7,6 +7,7 @@ one transaction: a process killed at any moment leaves either both or neither.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -48,6 +49,12 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 
 
 def _json(value: Any) -> str:
+    """JSON text of plain data; NaN/inf become null and numpy scalars plain numbers."""
+    try:
+        return json.dumps(value, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        pass
+
     def clean(v):
         if isinstance(v, float) and not math.isfinite(v):
             return None
@@ -62,8 +69,17 @@ def _json(value: Any) -> str:
     return json.dumps(clean(value), sort_keys=True)
 
 
+@functools.lru_cache(maxsize=1)
+def _package_versions() -> tuple[tuple[str, str], ...]:
+    return tuple(_read_versions().items())
+
+
 def package_versions() -> dict[str, str]:
-    """Versions of Python and the packages that shape a run's results."""
+    """Versions of Python and the packages that shape a run's results (read once per process)."""
+    return dict(_package_versions())
+
+
+def _read_versions() -> dict[str, str]:
     import platform
     from importlib import metadata
 

@@ -11,6 +11,7 @@ An arch here is the tuple of the 6 ops in that order: edges 0->1, 0->2, 1->2, 0-
 """
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Any, Iterator, Sequence
 
@@ -26,12 +27,14 @@ NUM_NODES = 4
 _OP_INDEX = {op: i for i, op in enumerate(OPS)}
 
 NB201Arch = tuple  # a tuple of 6 op names, in EDGES order
+_MEMBERS = frozenset(itertools.product(OPS, repeat=len(EDGES)))
 
 
 def _fail(text: str, problem: str) -> OutOfSpaceError:
     return OutOfSpaceError(f"not an NB201 arch string: {text!r}: {problem}")
 
 
+@functools.lru_cache(maxsize=32768)
 def parse_arch_string(text: str) -> NB201Arch:
     """Parse the official NB201 text; raises OutOfSpaceError naming what is wrong."""
     if not isinstance(text, str):
@@ -63,6 +66,7 @@ def parse_arch_string(text: str) -> NB201Arch:
     return tuple(ops)
 
 
+@functools.lru_cache(maxsize=32768)
 def arch_string(arch: NB201Arch) -> str:
     nodes = []
     k = 0
@@ -87,6 +91,8 @@ class NB201Space(SearchSpace):
         return parse_arch_string(text)
 
     def validate(self, arch: Any) -> NB201Arch:
+        if type(arch) is tuple and arch in _MEMBERS:
+            return arch
         if isinstance(arch, str):
             return parse_arch_string(arch)
         if not isinstance(arch, (tuple, list)):

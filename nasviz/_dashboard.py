@@ -1,0 +1,307 @@
+"""A live dashboard for a run: status, progress, Start / Pause / Resume / Stop, the incumbent's graph, the
+search history and, for differentiable strategies, the architecture weights.
+
+How it stays out of the search's way (see DESIGN.md, "Threads and widgets"):
+
+- the run's worker thread only calls ``_enqueue`` (an O(1) ``deque.append``) for each event; it never
+  touches a widget;
+- one render loop, in its own thread, wakes every ``interval_s`` seconds, takes every queued event and
+  applies them together inside ``fig.batch_update()`` / ``widget.hold_sync()``, so a search that finishes
+  thousands of trials a second costs a few redraws a second, not one per trial;
+- button callbacks (run by the kernel's main thread) only call ``run.start()``/``pause()``/``resume()``/
+  ``stop()``, or build and start a new run through ``make_run``; they never wait.
+"""
+from __future__ import annotations
+
+import html
+import threading
+import time
+from collections import deque
+from typing import Any, Callable
+
+from nasviz._alphas import _get_alphas_info, _get_alphas_plot
+from nasviz._architecture import _architecture_layout, _architecture_traces, _get_architecture_info
+from nasviz._history import TRACE_NAMES, HistoryAccumulator, _get_history_plot
+
+FINAL = ("finished", "failed", "stopped")
+_EPOCH_OBJECTIVES = ("val_acc", "valid_acc", "val_accuracy", "accuracy", "train_acc")
+
+
+class Dashboard:
+    """``Dashboard(run)`` shows and controls one run; ``Dashboard(make_run=panel.make_run, controls=panel)``
+    builds a new run from a control panel each time Start is pressed. Display it as a cell's last value.
+
+    ``interval_s`` caps the redraw rate (default 4 per second); ``x`` is the history's x axis
+    (``"evaluations"`` or ``"sim_seconds"``).
+    """
+
+    def __init__(self, run: Any = None, *, make_run: Callable[[], Any] | None = None, controls: Any = None,
+                 interval_s: float = 0.25, x: str = "evaluations") -> None:
+        import ipywidgets as widgets
+        import plotly.graph_objects as go
+
+        if interval_s <= 0:
+            raise ValueError(f"interval_s must be positive, got {interval_s!r}")
+        if run is None and make_run is None:
+            raise ValueError("a Dashboard needs a run, or make_run (a function that builds one) for its Start button")
+        self.interval_s = float(interval_s)
+        self.x_axis = x
+        self.run: Any = None
+        self._make_run = make_run
+        self._queue: deque = deque()
+        self._generation = 0
+        self._render_lock = threading.RLock()
+        self._render_thread: threading.Thread | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._history = HistoryAccumulator(x)
+        self._arch_text: str | None = None
+        self._message = ""
+        #: how many redraws and events the render loop did (for tests and the overhead benchmark)
+        self.renders = 0
+        self.events_applied = 0
+        #: ids of the threads that changed widgets: the render loop's, and the caller's for attach()
+        self.drawing_threads: set[int] = set()
+
+        self.status = widgets.HTML(value="<b>no run</b>")
+        self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="budget",
+                                              layout=widgets.Layout(width="320px"))
+        self.start_button = widgets.Button(description="Start", icon="play", button_style="success")
+        self.pause_button = widgets.Button(description="Pause", icon="pause")
+        self.resume_button = widgets.Button(description="Resume", icon="play")
+        self.stop_button = widgets.Button(description="Stop", icon="stop", button_style="danger")
+        self.start_button.on_click(self._on_start)
+        self.pause_button.on_click(lambda _: self.run is not None and self.run.pause())
+        self.resume_button.on_click(lambda _: self.run is not None and self.run.resume())
+        self.stop_button.on_click(lambda _: self.run is not None and self.run.stop())
+        self.architecture = go.FigureWidget(layout=dict(_architecture_layout_empty()))
+        self.history = go.FigureWidget(_get_history_plot(self._history.info()))
+        self.alphas = go.FigureWidget()
+        self._alphas_shape: tuple | None = None
+        self.alphas_box = widgets.VBox([self.alphas], layout=widgets.Layout(display="none"))
+        buttons = widgets.HBox([self.start_button, self.pause_button, self.resume_button, self.stop_button,
+                                self.progress])
+        parts = [getattr(controls, "widget", controls)] if controls is not None else []
+        parts += [buttons, self.status,
+                  widgets.HBox([widgets.Box([self.architecture], layout=widgets.Layout(width="50%")),
+                                widgets.Box([self.history], layout=widgets.Layout(width="50%"))]),
+                  self.alphas_box]
+        self.widget = widgets.VBox(parts)
+        if run is not None:
+            self.attach(run)
+        else:
+            self._draw_controls(None)
+
+    # --- display ---------------------------------------------------------------------------------
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # --- runs ------------------------------------------------------------------------------------
+    def attach(self, run: Any) -> None:
+        """Show ``run`` (new or already running); the previous run, if any, is no longer followed."""
+        with self._render_lock:
+            self._generation += 1
+            if self._unsubscribe is not None:
+                self._unsubscribe()
+            self._queue.clear()
+            self.run = run
+            self._history = HistoryAccumulator(self.x_axis)
+            self._arch_text = None
+            self._message = ""
+            self._unsubscribe = run.subscribe(self._enqueue)
+            self._history.extend(run.trials)  # a resumed run shows what it did before
+            self.drawing_threads.add(threading.get_ident())
+            with self.architecture.batch_update():
+                self.architecture.data = []
+            self.alphas_box.layout.display = "none"
+            self._draw_history()
+            if run.best is not None:
+                self._draw_architecture(run.best.arch)
+            self._draw_controls(run)
+            generation = self._generation
+        self._render_thread = threading.Thread(target=self._loop, args=(generation,), daemon=True,
+                                               name=f"nasviz-dashboard-{getattr(run, 'id', '')}")
+        self._render_thread.start()
+
+    def close(self) -> None:
+        """Stop following the run (the run itself goes on)."""
+        with self._render_lock:
+            self._generation += 1
+            if self._unsubscribe is not None:
+                self._unsubscribe()
+                self._unsubscribe = None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the render loop has drawn the run's end; True if it has (for scripts and tests)."""
+        thread = self._render_thread
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    # --- button callbacks (main thread): only call the run's methods or start a new run ------------
+    def _on_start(self, _button=None) -> None:
+        try:
+            if self.run is not None and self.run.status == "created":
+                self.run.start()
+            elif self._make_run is not None and (self.run is None or self.run.status in FINAL):
+                run = self._make_run()
+                self.attach(run)
+                run.start()
+        except Exception as exc:  # e.g. an estimator that does not fit the chosen space
+            self._message = f"could not start: {type(exc).__name__}: {exc}"
+            self._draw_controls(self.run)
+
+    # --- worker thread: queue only -----------------------------------------------------------------
+    def _enqueue(self, event: Any) -> None:
+        self._queue.append(event)
+
+    # --- the render loop -----------------------------------------------------------------------------
+    def _loop(self, generation: int) -> None:
+        while True:
+            time.sleep(self.interval_s)
+            with self._render_lock:
+                if generation != self._generation:
+                    return
+                done = self.run.status in FINAL
+                self._render()
+                if done and not self._queue:
+                    return
+
+    def _render(self) -> None:
+        events = []
+        while self._queue:
+            events.append(self._queue.popleft())
+        self.drawing_threads.add(threading.get_ident())
+        self.renders += 1
+        self.events_applied += len(events)
+        incumbent = arch = alphas = None
+        new_points = False
+        for event in events:
+            kind = type(event).__name__
+            if kind == "TrialFinished":
+                self._history.add(event.trial)
+                new_points = True
+            elif kind == "IncumbentChanged":
+                incumbent = event.trial.arch
+            elif kind == "EpochFinished":
+                row = _epoch_row(event)
+                if row is not None:
+                    self._history.add(row)
+                    new_points = True
+                if event.arch:
+                    arch = event.arch
+                if event.alphas:
+                    alphas = event
+        if new_points:
+            self._draw_history()
+        if incumbent or arch:
+            self._draw_architecture(incumbent or arch)
+        if alphas is not None:
+            self._draw_alphas(alphas)
+        self._draw_controls(self.run)
+
+    # --- drawing (render loop, or the caller of attach) ----------------------------------------------
+    def _draw_history(self) -> None:
+        import numpy as np
+
+        h = self._history
+        test_x = [x for x, t in zip(h.x, h.test_of_best) if t is not None]
+        test_y = [t for t in h.test_of_best if t is not None]
+        with self.history.batch_update():
+            trials, best, test = self.history.data
+            trials.x, trials.y = np.asarray(h.x), np.asarray(h.objective)
+            best.x, best.y = np.asarray(h.x), np.asarray(h.best)
+            test.x, test.y = np.asarray(test_x), np.asarray(test_y)
+            if h.test_metric and test.name == TRACE_NAMES[2]:
+                test.name = f"{TRACE_NAMES[2]} ({h.test_metric})"
+            self.history.layout.xaxis.title.text = "epochs" if self.run is not None and \
+                getattr(self.run, "kind", "") == "oneshot" else ("evaluations" if self.x_axis == "evaluations"
+                                                                 else "simulated training seconds")
+
+    def _draw_architecture(self, arch_text: str) -> None:
+        if arch_text == self._arch_text or self.run is None:
+            return
+        self._arch_text = arch_text
+        space = self.run.space
+        info = _get_architecture_info(space, space.from_string(arch_text), title=f"incumbent: {arch_text}")
+        traces = _architecture_traces(info)
+        fig = self.architecture
+        by_name = {t.name: t for t in fig.data}
+        missing = [t for t in traces if t["name"] not in by_name]
+        if missing:
+            fig.add_traces(missing)
+            by_name = {t.name: t for t in fig.data}
+        wanted = {t["name"] for t in traces}
+        with fig.batch_update():
+            for spec in traces:
+                trace = by_name[spec["name"]]
+                for key, value in spec.items():
+                    if key not in ("type", "name"):
+                        trace[key] = value
+            for name, trace in by_name.items():
+                if name not in wanted:  # an op the new incumbent does not use
+                    trace.x, trace.y, trace.showlegend = [], [], False
+            fig.layout.update(_architecture_layout(info))
+
+    def _draw_alphas(self, event: Any) -> None:
+        info = _get_alphas_info(event.alphas, ops=event.ops or None, edges=event.edges or None)
+        shape = tuple((c.name, len(c.edges), len(c.ops)) for c in info.cells)
+        if shape != self._alphas_shape:
+            fresh = _get_alphas_plot(info, title=f"architecture weights after epoch {event.epoch + 1}")
+            with self.alphas.batch_update():
+                self.alphas.data = []
+            self.alphas.add_traces(fresh.data)
+            self.alphas.layout = fresh.layout
+            self._alphas_shape = shape
+        else:
+            with self.alphas.batch_update():
+                for i, cell in enumerate(info.cells):
+                    self.alphas.data[2 * i].z = cell.weights
+                    self.alphas.data[2 * i + 1].x = [cell.ops[j] for j in cell.argmax]
+                self.alphas.layout.title.text = f"architecture weights after epoch {event.epoch + 1}"
+        self.alphas_box.layout.display = "flex"
+
+    def _draw_controls(self, run: Any) -> None:
+        status = run.status if run is not None else "no run"
+        can_new = self._make_run is not None and (run is None or status in FINAL)
+        with self.status.hold_sync(), self.progress.hold_sync():
+            self.start_button.disabled = not (status == "created" or can_new)
+            self.pause_button.disabled = status != "running"
+            self.resume_button.disabled = status != "paused"
+            self.stop_button.disabled = status not in ("running", "paused")
+            self.progress.value = float(run.fraction_done()) if run is not None else 0.0
+            self.status.value = self._status_html(run)
+
+    def _status_html(self, run: Any) -> str:
+        if run is None:
+            text = "<b>no run yet</b>: choose a search and press Start"
+        else:
+            h = self._history
+            unit = "epochs" if getattr(run, "kind", "") == "oneshot" else "evaluations"
+            count = len(h.x) + h.failed
+            best = f" · best {h.best[-1]:.4g}" if h.best else ""
+            failed = f" ({h.failed} failed)" if h.failed else ""
+            text = (f"<b>{html.escape(run.status)}</b> · {count} {unit}{failed}{best} · "
+                    f"{run.progress().wall_seconds:.1f} s · run {html.escape(str(getattr(run, 'id', '')))}")
+            error = getattr(run, "error", None)
+            if run.status == "failed" and error is not None:
+                text += f"<br><span style='color:#c00'>{html.escape(f'{type(error).__name__}: {error}')}</span>"
+        if self._message:
+            text += f"<br><span style='color:#c00'>{html.escape(self._message)}</span>"
+        return text
+
+
+def _architecture_layout_empty() -> dict:
+    return dict(template="plotly_white", height=320, margin=dict(l=10, r=10, t=40, b=10),
+                title=dict(text="incumbent: none yet", font=dict(size=12)), xaxis=dict(visible=False),
+                yaxis=dict(visible=False), meta="workbench-architecture")
+
+
+def _epoch_row(event: Any) -> dict | None:
+    """An epoch of a one-shot run as a history row (x = epoch number, y = its validation accuracy)."""
+    metrics = dict(event.metrics or {})
+    key = next((k for k in _EPOCH_OBJECTIVES if isinstance(metrics.get(k), (int, float))), None)
+    if key is None:
+        return None
+    return {"number": int(event.epoch), "arch": event.arch, "objective": float(metrics[key]), "metrics": metrics,
+            "sim_time_s": 0.0}

@@ -1,0 +1,75 @@
+"""Small helpers the notebooks share: batch or interactive, where the NB201 table is, showing figures.
+
+Every notebook has a ``parameters`` cell with ``interactive = True``; papermill (``-p interactive False``)
+or the environment variable ``WORKBENCH_BATCH=1`` switch it to batch mode, where searches run
+synchronously, figures are not displayed (they would carry plotly.js into every executed notebook) and
+the notebook ends with a text summary.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+BATCH_ENV = "WORKBENCH_BATCH"
+TABLE_ENV = "WORKBENCH_NB201_TABLE"
+_TRUE = ("1", "true", "yes", "on")
+
+
+def batch_mode(interactive: bool = True) -> bool:
+    """True when the notebook should run in batch mode: ``interactive`` is false or ``WORKBENCH_BATCH=1``."""
+    return (not interactive) or os.environ.get(BATCH_ENV, "").strip().lower() in _TRUE
+
+
+def find_nb201_table(path: str | os.PathLike | None = "") -> str:
+    """The NB201 table CSV: ``path`` if given, else ``$WORKBENCH_NB201_TABLE``, else the workbench cache,
+    else ``../shared/data`` beside a source checkout. Raises a ``DataError`` that says how to get it."""
+    from workbench import benchmarks
+    from workbench.errors import DataError
+
+    if path:
+        if not Path(path).is_file():
+            raise DataError(f"the NB201 table {str(path)!r} given as a parameter does not exist. " + _HOW_TO_GET)
+        return str(path)
+    try:
+        return str(benchmarks.find("nb201"))
+    except DataError:
+        pass
+    beside_checkout = Path(__file__).resolve().parents[2] / "shared" / "data" / "nb201" / "nb201_table.csv"
+    if beside_checkout.is_file():
+        return str(beside_checkout)
+    raise DataError("the NB201 table (nb201_table.csv) was not found. " + _HOW_TO_GET)
+
+
+_HOW_TO_GET = (
+    "This notebook looks up accuracies of NAS-Bench-201 cells in that table. To get it: download "
+    "nb201_table.csv (see the README's 'Benchmark data' section), then either set the notebook parameter "
+    f"nb201_table to its path, or set the environment variable {TABLE_ENV} before starting JupyterLab "
+    f"(e.g. `{TABLE_ENV}=/path/to/nb201_table.csv workbench lab`), or copy it to "
+    "~/.cache/nas-workbench/benchmarks/nb201_table.csv."
+)
+
+
+def show(fig: Any, batch: bool) -> Any:
+    """Display a figure interactively (as JSON for JupyterLab's plotly renderer, without plotly.js);
+    in batch mode show nothing, so executed notebooks stay small."""
+    if batch:
+        return None
+    fig.show(renderer="plotly_mimetype")
+    return None
+
+
+def summary(run: Any) -> str:
+    """A few lines that say what a run did: method, budget, trials, the best arch and its metrics."""
+    cfg = run.config
+    method = (cfg.get("searcher") or cfg.get("strategy") or {}).get("name", "?")
+    lines = [f"{method} on {cfg['space']['name']} (seed {run.seed}): {run.status}, "
+             f"{len(run.trials) if run.kind == 'search' else len(run.epochs)} "
+             f"{'evaluations' if run.kind == 'search' else 'epochs'}"]
+    best = run.best
+    if best is not None:
+        shown = ", ".join(f"{k} {v:.2f}" for k, v in sorted(best.metrics.items())
+                          if isinstance(v, float) and k.split("@")[0].endswith("acc"))
+        lines.append(f"best: {best.arch}")
+        lines.append(f"      objective {best.objective:.2f} at trial {best.number}" + (f" ({shown})" if shown else ""))
+    return "\n".join(lines)

@@ -1,0 +1,143 @@
+"""The NATS-Bench size search space (Dong et al., TPAMI 2021): channel widths of a fixed network.
+
+The network is NB201's macro skeleton with one fixed cell; what varies is the output channel count of its 5
+layers (the first conv, the first cell stage, the first residual block, the second cell stage, the second
+residual block), each one of 8, 16, ..., 64. That is 8**5 = 32,768 configurations, written as in NATS::
+
+    64:64:64:64:64      the largest network
+    8:8:40:32:40        NATS index 284
+
+An arch here is the tuple of the 5 channel counts. The numbering (``code``) is NATS' index: base-8 digits,
+the first layer most significant, so ``8:8:8:8:16`` is 1 and ``8:8:8:16:32`` is 11.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from workbench.errors import OutOfSpaceError
+from workbench.spaces import register
+from workbench.spaces._base import SearchSpace
+
+CHANNELS: tuple[int, ...] = (8, 16, 24, 32, 40, 48, 56, 64)
+LAYERS: tuple[str, ...] = ("stem conv", "cell stage 1", "residual block 1", "cell stage 2", "residual block 2")
+_INDEX = {c: i for i, c in enumerate(CHANNELS)}
+
+
+def _fail(value: Any, problem: str) -> OutOfSpaceError:
+    return OutOfSpaceError(f"not a NATS size-space arch: {value!r}: {problem}; accepted: 5 channel counts "
+                           f"from {list(CHANNELS)} joined by ':', e.g. '64:64:64:64:64'")
+
+
+@register("nats_sss")
+class NATSSizeSpace(SearchSpace):
+    """NATS-Bench's size space: 5 layers x 8 widths = 32,768 archs. ``build`` is not provided."""
+
+    name = "nats_sss"
+    channels = CHANNELS
+    layers = LAYERS
+
+    # --- text --------------------------------------------------------------------------------------
+    def to_string(self, arch: Any) -> str:
+        return ":".join(str(c) for c in self.validate(arch))
+
+    def from_string(self, text: str) -> tuple[int, ...]:
+        if not isinstance(text, str):
+            raise _fail(text, f"expected str, got {type(text).__name__}")
+        parts = text.strip().split(":")
+        if len(parts) != len(LAYERS):
+            raise _fail(text, f"it has {len(parts)} part(s), expected {len(LAYERS)}")
+        try:
+            values = tuple(int(p) for p in parts)
+        except ValueError:
+            raise _fail(text, "every part must be an integer") from None
+        return self.validate(values)
+
+    def validate(self, arch: Any) -> tuple[int, ...]:
+        if isinstance(arch, str):
+            return self.from_string(arch)
+        if not isinstance(arch, (tuple, list)):
+            raise _fail(arch, f"expected a string or a tuple of 5 ints, got {type(arch).__name__}")
+        if len(arch) != len(LAYERS):
+            raise _fail(arch, f"it has {len(arch)} layer(s), expected {len(LAYERS)}")
+        out = []
+        for layer, c in zip(LAYERS, arch):
+            if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or int(c) not in _INDEX:
+                raise _fail(arch, f"{layer} has {c!r} channels")
+            out.append(int(c))
+        return tuple(out)
+
+    # --- numbering ---------------------------------------------------------------------------------
+    def code(self, arch: Any) -> int:
+        """NATS' index of ``arch`` (its position in ``enumerate()`` order)."""
+        code = 0
+        for c in self.validate(arch):
+            code = code * len(CHANNELS) + _INDEX[c]
+        return code
+
+    def from_code(self, code: int) -> tuple[int, ...]:
+        if not 0 <= int(code) < self.size():
+            raise OutOfSpaceError(f"NATS size-space code {code} out of range; accepted 0..{self.size() - 1}")
+        digits = []
+        code = int(code)
+        for _ in LAYERS:
+            code, d = divmod(code, len(CHANNELS))
+            digits.append(CHANNELS[d])
+        return tuple(reversed(digits))
+
+    def size(self) -> int:
+        return len(CHANNELS) ** len(LAYERS)
+
+    def enumerate(self) -> Iterator[tuple[int, ...]]:
+        return iter(itertools.product(CHANNELS, repeat=len(LAYERS)))
+
+    # --- exploration -------------------------------------------------------------------------------
+    def sample(self, rng: np.random.Generator) -> tuple[int, ...]:
+        return tuple(CHANNELS[i] for i in rng.integers(0, len(CHANNELS), size=len(LAYERS)))
+
+    def mutate(self, arch: Any, rng: np.random.Generator) -> tuple[int, ...]:
+        arch = list(self.validate(arch))
+        layer = int(rng.integers(len(LAYERS)))
+        choices = [c for c in CHANNELS if c != arch[layer]]
+        arch[layer] = choices[int(rng.integers(len(choices)))]
+        return tuple(arch)
+
+    def neighbours(self, arch: Any) -> list[tuple[int, ...]]:
+        arch = self.validate(arch)
+        return [arch[:i] + (c,) + arch[i + 1:] for i in range(len(LAYERS)) for c in CHANNELS if c != arch[i]]
+
+    def decisions(self) -> list[tuple[str, Sequence[int]]]:
+        return [(f"{layer} channels", CHANNELS) for layer in LAYERS]
+
+    def from_decisions(self, choices: Sequence[int]) -> tuple[int, ...]:
+        if len(choices) != len(LAYERS):
+            raise OutOfSpaceError(f"the NATS size space needs {len(LAYERS)} decisions, got {len(choices)}")
+        if any(not 0 <= int(c) < len(CHANNELS) for c in choices):
+            raise OutOfSpaceError(f"NATS size-space decisions {list(choices)} out of range 0..{len(CHANNELS) - 1}")
+        return tuple(CHANNELS[int(c)] for c in choices)
+
+    def to_decisions(self, arch: Any) -> list[int]:
+        return [_INDEX[c] for c in self.validate(arch)]
+
+    # --- views -------------------------------------------------------------------------------------
+    def to_graph(self, arch: Any):
+        """A chain input -> 5 layers -> output; each layer node's ``op`` names it and its width."""
+        import networkx as nx
+
+        arch = self.validate(arch)
+        g = nx.DiGraph(space=self.name, arch=self.to_string(arch))
+        g.add_node(0, op="input", label="input", layer=0)
+        for i, (layer, c) in enumerate(zip(LAYERS, arch), start=1):
+            g.add_node(i, op=f"{layer} ({c})", label=str(c), layer=i, channels=c)
+            g.add_edge(i - 1, i, op=f"{c} channels")
+        g.add_node(len(LAYERS) + 1, op="output", label="output", layer=len(LAYERS) + 1)
+        g.add_edge(len(LAYERS), len(LAYERS) + 1, op="classifier")
+        return g
+
+    def encode(self, arch: Any) -> np.ndarray:
+        out = np.zeros((len(LAYERS), len(CHANNELS)), dtype=np.float32)
+        for i, c in enumerate(self.validate(arch)):
+            out[i, _INDEX[c]] = 1.0
+        return out.ravel()

@@ -13,6 +13,7 @@ dicts) or of plain objective values.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Iterable, Mapping, NamedTuple
 
 import numpy as np
@@ -99,7 +100,8 @@ def _get_comparison_info(table: Any, x: str = "evaluations") -> ComparisonInfo:
                                 for c, t in zip(curves, times)])
             before = np.stack([grid < t[0] for t in times])
             stacked = np.where(before, np.nan, stacked)
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():  # all-NaN columns (no run has a value yet) are dropped below
+            warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(stacked, axis=0) if stacked.size else stacked
             std = np.nanstd(stacked, axis=0)
             low, high = np.nanmin(stacked, axis=0), np.nanmax(stacked, axis=0)

@@ -1,6 +1,7 @@
 """Runs: threads, pause/resume/stop, failures, events, seeds, the store and resuming."""
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 
@@ -120,9 +121,9 @@ def test_nan_loss_fails_the_trial_not_the_run(nb201):
     assert all("loss became" in t.error for t in failed)
 
 
-def test_store_records_config_seed_versions_and_trials(nb201, nb201_table, store_path):
+def test_store_records_config_seed_versions_and_trials(nb201, nb201_table_path, store_path):
     run = Run(space="nb201", searcher="re", estimator="tabular",
-              estimator_options={"benchmark": str(nb201_table.meta["source"])}, budget=25, seed=9,
+              estimator_options={"benchmark": str(nb201_table_path)}, budget=25, seed=9,
               store=str(store_path), name="demo").run()
     store = Store(store_path)
     info = store.run_info(run.id[:6])
@@ -134,10 +135,14 @@ def test_store_records_config_seed_versions_and_trials(nb201, nb201_table, store
     assert store.latest_checkpoint(run.id)[0] == 25
 
 
-def test_resume_replays_after_the_last_checkpoint(nb201, nb201_table, store_path):
-    options = {"benchmark": str(nb201_table.meta["source"])}
+def test_resume_replays_after_the_last_checkpoint(nb201, nb201_table_path, store_path):
+    options = {"benchmark": str(nb201_table_path)}
     first = Run(space="nb201", searcher="re", estimator="tabular", estimator_options=options, budget=20, seed=3,
                 store=str(store_path), checkpoint_every=7).run()
+    assert Store(store_path).latest_checkpoint(first.id)[0] == 20  # the final checkpoint
+    # simulate a kill between checkpoints: the last checkpoint is the one after trial 14
+    with sqlite3.connect(store_path) as conn:
+        conn.execute("DELETE FROM checkpoints WHERE step = 20")
     assert Store(store_path).latest_checkpoint(first.id)[0] == 14  # trials 14..19 must be replayed
     resumed = Run.resume(first.id, store=str(store_path), budget=45).run()
     straight = Run(space="nb201", searcher="re", estimator="tabular", estimator_options=options, budget=45, seed=3).run()

@@ -50,6 +50,6 @@ def read_nb201_csv(path: str | Path) -> Table:
                 raise DataError(f"{path}: column {csv_name!r} holds a non-number: {exc}") from None
     arch_strings = np.array([r["arch_str"] for r in rows])
     return Table(name="nb201", space_name="nb201", arch_strings=arch_strings, columns=columns,
-                 meta={"sources": [str(path)], "units": {metric: "%" for _, metric, _ in CSV_COLUMNS.values()},
+                 meta={"source": str(path), "sources": [str(path)], "units": {metric: "%" for _, metric, _ in CSV_COLUMNS.values()},
                        "notes": {"test_acc_analognas": "an independent 200-epoch re-training by AnalogNAS-Bench, "
                                                        "not the official NB201 test accuracy"}})

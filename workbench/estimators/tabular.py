@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from workbench.errors import OutOfSpaceError
+from workbench.errors import DataError, OutOfSpaceError
 from workbench.estimators import register
 from workbench.estimators._base import Estimator, Result
 
@@ -28,7 +28,7 @@ class TabularEstimator(Estimator):
 
     def __init__(self, *, space, benchmark: Any = "nb201", dataset: str = "cifar10", metric: str = "val_acc",
                  epochs: int | None = 200, report: Sequence[str] | None = None, cost_s: float | None = None,
-                 delay_s: float = 0.0) -> None:
+                 delay_s: float = 0.0, epoch: int | None = None, seed: int | None = None) -> None:
         from workbench import benchmarks
 
         self.space = space
@@ -41,8 +41,14 @@ class TabularEstimator(Estimator):
         self.spaces = (self.table.space_name,)
         self.dataset, self.metric, self.epochs = dataset, metric, epochs
         self._objective = self.table.column(dataset, metric, epochs)
+        # epoch (1..epochs) reads the per-epoch curve (a lower fidelity); seed picks one training run
+        self.epoch, self.seed = epoch, seed
+        if epoch is not None or seed is not None:  # fail now, not at the first evaluation
+            self.table._value(self.table._key(dataset, metric, epochs), 0, epoch, seed)
         if report is None:
             report = [f"{m}@{e}" for m in self.table.metrics(dataset) for e in self.table.epochs(dataset, m)]
+            report += [m for m in ("params", "flops", "latency_ms") if m in self.table.metrics(dataset)
+                       and not self.table.epochs(dataset, m)]
         self.report = list(report)
         self._reported: list[tuple[str, np.ndarray]] = []
         for item in self.report:
@@ -56,9 +62,12 @@ class TabularEstimator(Estimator):
         self._rows = self._row_lookup()
 
     def _time_column(self) -> np.ndarray | None:
+        """Training seconds of the run that measured the search metric (NATS: CIFAR-10's validation
+        accuracy comes from the cifar10-valid run, so that run's time is charged, as NATS does)."""
+        source = self.table.time_dataset(self.dataset, self.metric)
         for metric in ("train_time_s", "time_s"):
             try:
-                return self.table.column(self.dataset, metric, self.epochs)
+                return self.table.column(source, metric, self.epochs)
             except KeyError:
                 continue
         return None
@@ -71,7 +80,7 @@ class TabularEstimator(Estimator):
             for row, text in enumerate(self.table.arch_strings.tolist()):
                 code_to_row[code(self.space.from_string(text))] = row
             return lambda arch: int(code_to_row[code(arch)])
-        return lambda arch: self.table.row(self.space.to_string(arch))
+        return self.table.row
 
     def row(self, arch: Any) -> int:
         """The benchmark row of ``arch`` (validated against the space)."""
@@ -80,17 +89,30 @@ class TabularEstimator(Estimator):
     def evaluate(self, arch: Any) -> Result:
         row = self.row(arch)
         metrics = {name: float(col[row]) for name, col in self._reported}
-        objective = float(self._objective[row])
+        if self.epoch is None and self.seed is None:
+            objective = float(self._objective[row])
+        else:
+            objective = self.table.query(row, self.dataset, self.metric, self.epochs, epoch=self.epoch, seed=self.seed)
+        if objective != objective:  # NaN: a partial source (e.g. NASLib's 725 cells) lacks this arch
+            raise DataError(f"benchmark {self.table.name!r} has no {self.metric!r} of {self.dataset!r} after "
+                            f"{self.epochs} epochs for arch {self.table.arch_strings[row]!r} (the source did not hold it)")
         metrics.setdefault(f"{self.metric}@{self.epochs}", objective)
-        if self._time is not None:
+        if self._time is not None and self.epoch is not None:
+            cost = self.table.train_time(row, self.dataset, self.epochs, epoch=self.epoch, metric=self.metric)
+        elif self._time is not None:
             cost = float(self._time[row])
         else:
             cost = float(self.cost_s) if self.cost_s is not None else 0.0
+        if cost != cost:
+            cost = float(self.cost_s) if self.cost_s is not None else 0.0
         if self.delay_s:
             time.sleep(self.delay_s)
-        return Result(objective=objective, metrics=metrics, cost_s=cost, fidelity=self.epochs)
+        return Result(objective=objective, metrics=metrics, cost_s=cost,
+                      fidelity=self.epoch if self.epoch is not None else self.epochs)
 
     def config(self) -> dict[str, Any]:
         return {"benchmark": self.benchmark or self.table.meta.get("source", self.table.name), "dataset": self.dataset, "metric": self.metric,
                 "epochs": self.epochs, "report": self.report, "cost_s": self.cost_s,
+                **({"epoch": self.epoch} if self.epoch is not None else {}),
+                **({"seed": self.seed} if self.seed is not None else {}),
                 **({"delay_s": self.delay_s} if self.delay_s else {})}

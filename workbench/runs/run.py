@@ -287,6 +287,8 @@ class Run:
                 checkpoint = {"searcher": self.searcher.state_dict()}
             self.store.add_trial(self.id, trial, checkpoint)
             self._publish(TrialFinished(self.id, time.time(), trial, number + 1))
+        if self._trials and len(self._trials) % self.checkpoint_every:
+            self.store.put_checkpoint(self.id, len(self._trials), {"searcher": self.searcher.state_dict()})
 
     def _oneshot_loop(self) -> None:
         while not self._budget_done() and self._wait_if_paused():

@@ -241,7 +241,9 @@ class Store:
     def _put_checkpoint(self, cur, run_id: str, step: int, state: dict | bytes) -> None:
         blob = state if isinstance(state, bytes) else _json(state).encode()
         cur.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?)", (run_id, step, blob, time.time()))
-        cur.execute("DELETE FROM checkpoints WHERE run_id=? AND step<?", (run_id, step))
+        # keep the newest two: the previous one still stands if the newest is ever unreadable
+        cur.execute("DELETE FROM checkpoints WHERE run_id=? AND step NOT IN "
+                    "(SELECT step FROM checkpoints WHERE run_id=? ORDER BY step DESC LIMIT 2)", (run_id, run_id))
 
     def put_checkpoint(self, run_id: str, step: int, state: dict | bytes) -> None:
         with self._write() as cur:

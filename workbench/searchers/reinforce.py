@@ -35,15 +35,6 @@ from workbench.searchers import register
 from workbench.searchers._base import Searcher
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
-def _log_softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max()
-    return z - np.log(np.exp(z).sum())
-
-
 def encode_array(a: np.ndarray) -> str:
     """float64 array -> base64 text (exact)."""
     return base64.b64encode(np.ascontiguousarray(a, dtype="<f8").tobytes()).decode("ascii")
@@ -53,116 +44,163 @@ def decode_array(text: str, shape: Sequence[int]) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), dtype="<f8").reshape(shape).copy()
 
 
+class _Flat:
+    """Named views into one flat float64 vector, so that Adam and the state are one array each."""
+
+    def __init__(self, shapes: dict[str, tuple[int, ...]]) -> None:
+        self.shapes = shapes
+        self.size = sum(int(np.prod(s)) for s in shapes.values())
+
+    def views(self, flat: np.ndarray) -> dict[str, np.ndarray]:
+        out, k = {}, 0
+        for name, shape in self.shapes.items():
+            n = int(np.prod(shape))
+            out[name] = flat[k:k + n].reshape(shape)
+            k += n
+        return out
+
+
 class LSTMPolicy:
     """A one-layer LSTM that emits one categorical decision per step (NAS-RL's controller).
 
     Input at step 0 is a learned start embedding; at step t > 0 the embedding of the choice made at t - 1
-    (a separate embedding per decision and option). Gate order i, f, g, o, as in ``torch.nn.LSTMCell``.
+    (a separate embedding per decision and option). ``w`` is ``[w_ih | w_hh]`` with gate order i, f, g, o,
+    as in ``torch.nn.LSTMCell``; each decision has its own softmax head (rows of ``w_out``).
     """
 
     kind = "lstm"
 
     def __init__(self, sizes: Sequence[int], hidden: int, rng: np.random.Generator, init_range: float = 0.08) -> None:
         self.sizes = [int(n) for n in sizes]
-        self.hidden = int(hidden)
-        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
-        h, total = self.hidden, int(self.offsets[-1])
+        self.hidden = h = int(hidden)
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int).tolist()
+        total = self.offsets[-1]
+        self.layout = _Flat({"embed": (1 + total, h), "w": (4 * h, 2 * h), "b": (4 * h,),
+                             "w_out": (total, h), "b_out": (total,)})
+        self.flat = rng.uniform(-init_range, init_range, size=self.layout.size)
+        self.params = self.layout.views(self.flat)
+        self._cache: tuple | None = None
 
-        def u(*shape):
-            return rng.uniform(-init_range, init_range, size=shape)
-
-        self.params: dict[str, np.ndarray] = {
-            "embed": u(1 + total, h),  # row 0: start token; row 1 + offsets[t] + a: option a of decision t
-            "w_ih": u(4 * h, h), "w_hh": u(4 * h, h), "b": u(4 * h),
-            "w_out": u(total, h), "b_out": u(total),
-        }
-
-    def _rows(self, t: int) -> slice:
-        return slice(int(self.offsets[t]), int(self.offsets[t + 1]))
-
-    def _step(self, x, h, c):
+    def run(self, choices: Sequence[int] | None = None, rng: np.random.Generator | None = None,
+            greedy: bool = False):
+        """Feed ``choices`` (teacher forcing) or sample them (with ``rng``, or greedily); returns
+        (choices, probabilities per step, caches for backpropagation)."""
         p = self.params
-        z = p["w_ih"] @ x + p["w_hh"] @ h + p["b"]
         H = self.hidden
-        i, f, g, o = _sigmoid(z[:H]), _sigmoid(z[H:2 * H]), np.tanh(z[2 * H:3 * H]), _sigmoid(z[3 * H:])
-        c2 = f * c + i * g
-        tc = np.tanh(c2)
-        return o * tc, c2, (x, h, c, i, f, g, o, tc)
+        w, b, embed, w_out, b_out = p["w"], p["b"], p["embed"], p["w_out"], p["b_out"]
+        h = np.zeros(H)
+        c = np.zeros(H)
+        x = embed[0]
+        out, probs, caches = [], [], []
+        for t, n in enumerate(self.sizes):
+            xh = np.concatenate((x, h))
+            z = w @ xh
+            z += b
+            s = np.tanh(0.5 * z)
+            s += 1.0
+            s *= 0.5  # sigmoid of every gate; the g slice is replaced by tanh below
+            g = np.tanh(z[2 * H:3 * H])
+            deriv = s * (1.0 - s)
+            deriv[2 * H:3 * H] = 1.0 - g * g
+            i, f, o = s[:H], s[H:2 * H], s[3 * H:]
+            c_prev = c
+            c = f * c + i * g
+            tc = np.tanh(c)
+            h = o * tc
+            lo, hi = self.offsets[t], self.offsets[t + 1]
+            logits = w_out[lo:hi] @ h + b_out[lo:hi]
+            e = np.exp(logits - logits.max())
+            prob = e / e.sum()
+            if choices is not None:
+                a = int(choices[t])
+            elif greedy:
+                a = int(np.argmax(prob))
+            else:
+                a = min(int(np.searchsorted(np.cumsum(prob), rng.random())), n - 1)
+            out.append(a)
+            probs.append(prob)
+            caches.append((xh, c_prev, i, f, g, o * (1.0 - tc * tc), tc, h, deriv))
+            x = embed[1 + lo + a]
+        return out, probs, caches
 
     def sample(self, rng: np.random.Generator, greedy: bool = False) -> tuple[list[int], list[np.ndarray]]:
         """Sample one decision per step; returns the choices and each step's probabilities."""
-        p = self.params
-        h = np.zeros(self.hidden)
-        c = np.zeros(self.hidden)
-        x = p["embed"][0]
-        choices, probs = [], []
-        for t, n in enumerate(self.sizes):
-            h, c, _ = self._step(x, h, c)
-            rows = self._rows(t)
-            logp = _log_softmax(p["w_out"][rows] @ h + p["b_out"][rows])
-            prob = np.exp(logp)
-            a = int(np.argmax(prob)) if greedy else int(min(np.searchsorted(np.cumsum(prob), rng.random() * prob.sum()), n - 1))
-            choices.append(a)
-            probs.append(prob)
-            x = p["embed"][1 + int(self.offsets[t]) + a]
+        choices, probs, caches = self.run(rng=rng, greedy=greedy)
+        if not greedy:
+            self._cache = (tuple(choices), probs, caches)
         return choices, probs
 
     def probabilities(self, choices: Sequence[int]) -> list[np.ndarray]:
         """Each step's probabilities when the controller is fed ``choices`` (teacher forcing)."""
-        return self.forward(choices)[2]
-
-    def forward(self, choices: Sequence[int]):
-        p = self.params
-        h = np.zeros(self.hidden)
-        c = np.zeros(self.hidden)
-        x = p["embed"][0]
-        caches, hs, probs = [], [], []
-        for t, a in enumerate(choices):
-            h, c, cache = self._step(x, h, c)
-            rows = self._rows(t)
-            logp = _log_softmax(p["w_out"][rows] @ h + p["b_out"][rows])
-            caches.append(cache)
-            hs.append(h)
-            probs.append(np.exp(logp))
-            x = p["embed"][1 + int(self.offsets[t]) + int(a)]
-        return caches, hs, probs
+        return self.run(choices)[1]
 
     def gradients(self, choices: Sequence[int], advantage: float, entropy_weight: float):
-        """Gradients of ``loss = -advantage * log p(choices) - entropy_weight * entropy`` (summed over steps);
-        returns (grads, log_prob, entropy)."""
+        """Gradient of ``loss = -advantage * log p(choices) - entropy_weight * entropy`` (summed over steps) as
+        one flat vector; returns (grad, log_prob, entropy). Reuses the forward pass of the last sample."""
+        choices = [int(a) for a in choices]
+        if self._cache is not None and self._cache[0] == tuple(choices):
+            _, probs, caches = self._cache
+        else:
+            _, probs, caches = self.run(choices)
+        self._cache = None  # the parameters are about to change
         p = self.params
-        caches, hs, probs = self.forward(choices)
-        grads = {k: np.zeros_like(v) for k, v in p.items()}
         H = self.hidden
-        log_prob = entropy = 0.0
+        T = len(choices)
+        starts = self._starts
+        grad = np.zeros_like(self.flat)
+        gv = self.layout.views(grad)
+        # the softmax heads, all steps at once
+        prob = np.concatenate(probs)
+        logs = np.log(np.maximum(prob, 1e-300))
+        plogs = prob * logs
+        ent = -np.add.reduceat(plogs, starts)
+        chosen = starts + np.asarray(choices)
+        log_prob = float(logs[chosen].sum())
+        entropy = float(ent.sum())
+        dz_out = advantage * prob
+        if entropy_weight:
+            dz_out += entropy_weight * (plogs + prob * ent[self._segment])
+        dz_out[chosen] -= advantage
+        hs = np.stack([cache[7] for cache in caches])
+        gv["w_out"][:] = dz_out[:, None] * hs[self._segment]
+        gv["b_out"][:] = dz_out
+        dh_heads = np.add.reduceat(p["w_out"] * dz_out[:, None], starts, axis=0)
+        # the recurrence, backwards
+        w = p["w"]
+        dzs = np.empty((T, 4 * H))
+        dxhs = np.empty((T, 2 * H))
         dh_next = np.zeros(H)
         dc_next = np.zeros(H)
-        for t in reversed(range(len(choices))):
-            a = int(choices[t])
-            prob = probs[t]
-            logs = np.log(np.maximum(prob, 1e-300))
-            ent = float(-(prob * logs).sum())
-            log_prob += float(logs[a])
-            entropy += ent
-            onehot = np.zeros_like(prob)
-            onehot[a] = 1.0
-            dz_out = -advantage * (onehot - prob) + entropy_weight * prob * (logs + ent)
-            rows = self._rows(t)
-            grads["w_out"][rows] += np.outer(dz_out, hs[t])
-            grads["b_out"][rows] += dz_out
-            dh = p["w_out"][rows].T @ dz_out + dh_next
-            x, h_prev, c_prev, i, f, g, o, tc = caches[t]
-            do = dh * tc
-            dc = dc_next + dh * o * (1.0 - tc * tc)
-            dz = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g), do * o * (1 - o)])
-            grads["w_ih"] += np.outer(dz, x)
-            grads["w_hh"] += np.outer(dz, h_prev)
-            grads["b"] += dz
-            row = 0 if t == 0 else 1 + int(self.offsets[t - 1]) + int(choices[t - 1])
-            grads["embed"][row] += p["w_ih"].T @ dz
-            dh_next = p["w_hh"].T @ dz
+        for t in range(T - 1, -1, -1):
+            xh, c_prev, i, f, g, o_dtanh, tc, h, deriv = caches[t]
+            dh = dh_heads[t] + dh_next
+            dc = dc_next + dh * o_dtanh
+            dz = dzs[t]
+            dz[:H] = dc * g
+            dz[H:2 * H] = dc * c_prev
+            dz[2 * H:3 * H] = dc * i
+            dz[3 * H:] = dh * tc
+            dz *= deriv
+            dxh = w.T @ dz
+            dxhs[t] = dxh
+            dh_next = dxh[H:]
             dc_next = dc * f
-        return grads, log_prob, entropy
+        gv["w"][:] = dzs.T @ np.stack([cache[0] for cache in caches])
+        gv["b"][:] = dzs.sum(axis=0)
+        rows = np.concatenate(([0], 1 + starts[:-1] + np.asarray(choices[:-1], dtype=int)))
+        np.add.at(gv["embed"], rows, dxhs[:, :H])
+        return grad, log_prob, entropy
+
+    @property
+    def _starts(self) -> np.ndarray:
+        return np.asarray(self.offsets[:-1])
+
+    @property
+    def _segment(self) -> np.ndarray:
+        seg = getattr(self, "_segment_cache", None)
+        if seg is None:
+            seg = self._segment_cache = np.repeat(np.arange(len(self.sizes)), self.sizes)
+        return seg
 
 
 class IndependentPolicy:
@@ -173,58 +211,64 @@ class IndependentPolicy:
 
     def __init__(self, sizes: Sequence[int], hidden: int, rng: np.random.Generator, init_range: float = 1e-3) -> None:
         self.sizes = [int(n) for n in sizes]
-        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
-        self.params = {"logits": init_range * rng.standard_normal(int(self.offsets[-1]))}
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int).tolist()
+        self.layout = _Flat({"logits": (self.offsets[-1],)})
+        self.flat = init_range * rng.standard_normal(self.layout.size)
+        self.params = self.layout.views(self.flat)
 
     def probabilities(self, choices: Sequence[int] | None = None) -> list[np.ndarray]:
-        z = self.params["logits"]
-        return [np.exp(_log_softmax(z[self.offsets[t]:self.offsets[t + 1]])) for t in range(len(self.sizes))]
+        z = self.flat
+        out = []
+        for t in range(len(self.sizes)):
+            e = np.exp(z[self.offsets[t]:self.offsets[t + 1]] - z[self.offsets[t]:self.offsets[t + 1]].max())
+            out.append(e / e.sum())
+        return out
 
     def sample(self, rng: np.random.Generator, greedy: bool = False) -> tuple[list[int], list[np.ndarray]]:
         probs = self.probabilities()
-        choices = [int(np.argmax(pr)) if greedy else int(min(np.searchsorted(np.cumsum(pr), rng.random() * pr.sum()), len(pr) - 1))
+        choices = [int(np.argmax(pr)) if greedy else min(int(np.searchsorted(np.cumsum(pr), rng.random())), len(pr) - 1)
                    for pr in probs]
         return choices, probs
 
     def gradients(self, choices: Sequence[int], advantage: float, entropy_weight: float):
         probs = self.probabilities()
-        grad = np.zeros_like(self.params["logits"])
+        grad = np.zeros_like(self.flat)
         log_prob = entropy = 0.0
         for t, (a, prob) in enumerate(zip(choices, probs)):
             logs = np.log(np.maximum(prob, 1e-300))
-            ent = float(-(prob * logs).sum())
+            ent = -float(prob @ logs)
             log_prob += float(logs[int(a)])
             entropy += ent
-            onehot = np.zeros_like(prob)
-            onehot[int(a)] = 1.0
-            grad[self.offsets[t]:self.offsets[t + 1]] = -advantage * (onehot - prob) + entropy_weight * prob * (logs + ent)
-        return {"logits": grad}, log_prob, entropy
+            d = advantage * prob + entropy_weight * prob * (logs + ent)
+            d[int(a)] -= advantage
+            grad[self.offsets[t]:self.offsets[t + 1]] = d
+        return grad, log_prob, entropy
 
 
 POLICIES = {"lstm": LSTMPolicy, "independent": IndependentPolicy}
 
 
 class Adam:
-    """Adam (Kingma & Ba) over a dict of numpy arrays, with torch's defaults (betas 0.9, 0.999, eps 1e-8)."""
+    """Adam (Kingma & Ba) on one flat parameter vector, with torch's defaults (betas 0.9, 0.999, eps 1e-8)."""
 
-    def __init__(self, params: dict[str, np.ndarray], lr: float, betas=(0.9, 0.999), eps: float = 1e-8) -> None:
+    def __init__(self, size: int, lr: float, betas=(0.9, 0.999), eps: float = 1e-8) -> None:
         self.lr, self.betas, self.eps = float(lr), betas, eps
         self.step_count = 0
-        self.m = {k: np.zeros_like(v) for k, v in params.items()}
-        self.v = {k: np.zeros_like(v) for k, v in params.items()}
+        self.m = np.zeros(size)
+        self.v = np.zeros(size)
 
-    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+    def step(self, flat: np.ndarray, grad: np.ndarray) -> None:
+        """Update ``flat`` in place."""
         self.step_count += 1
         b1, b2 = self.betas
-        c1 = 1 - b1 ** self.step_count
-        c2 = 1 - b2 ** self.step_count
-        for k, g in grads.items():
-            m, v = self.m[k], self.v[k]
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            v += (1 - b2) * g * g
-            params[k] -= self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
+        self.m *= b1
+        self.m += (1 - b1) * grad
+        self.v *= b2
+        self.v += (1 - b2) * grad * grad
+        step = self.lr / (1 - b1 ** self.step_count)
+        denom = np.sqrt(self.v / (1 - b2 ** self.step_count))
+        denom += self.eps
+        flat -= step * self.m / denom
 
 
 @register("reinforce")
@@ -273,7 +317,7 @@ class Reinforce(Searcher):
             cls = POLICIES[self.controller]
             kwargs = {} if self.init_range is None else {"init_range": self.init_range}
             self._policy = cls(self._sizes(), self.hidden_size, init_rng, **kwargs)
-            self._adam = Adam(self._policy.params, self.lr)
+            self._adam = Adam(self._policy.flat.size, self.lr)
         return self._policy
 
     @property
@@ -293,8 +337,8 @@ class Reinforce(Searcher):
         self._ema_num = m * self._ema_num + (1 - m) * reward
         self._ema_den = m * self._ema_den + (1 - m)
         advantage = reward - self.baseline
-        grads, log_prob, entropy = policy.gradients(self.space.to_decisions(arch), advantage, self.entropy_weight)
-        self._adam.step(policy.params, grads)
+        grad, log_prob, entropy = policy.gradients(self.space.to_decisions(arch), advantage, self.entropy_weight)
+        self._adam.step(policy.flat, grad)
         self.history.append((reward, float(self.baseline), log_prob, entropy))
 
     def probabilities(self, arch: Any | None = None) -> list[np.ndarray]:
@@ -319,22 +363,26 @@ class Reinforce(Searcher):
 
     def state_dict(self) -> dict[str, Any]:
         policy = self.policy
-        arrays = {k: {"shape": list(v.shape), "data": encode_array(v)} for k, v in policy.params.items()}
-        adam = {"step": self._adam.step_count,
-                "m": {k: encode_array(v) for k, v in self._adam.m.items()},
-                "v": {k: encode_array(v) for k, v in self._adam.v.items()}}
-        return {**super().state_dict(), "hyperparameters": self.hyperparameters(), "params": arrays, "adam": adam,
+        return {**super().state_dict(), "hyperparameters": self.hyperparameters(),
+                "params": {"layout": {k: list(v) for k, v in policy.layout.shapes.items()},
+                           "data": encode_array(policy.flat)},
+                "adam": {"step": self._adam.step_count, "m": encode_array(self._adam.m),
+                         "v": encode_array(self._adam.v)},
                 "baseline": [self._ema_num, self._ema_den], "history": [list(h) for h in self.history]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         policy = self.policy
-        for k, spec in state["params"].items():
-            policy.params[k] = decode_array(spec["data"], spec["shape"])
-        self._adam = Adam(policy.params, self.lr)
+        layout = {k: tuple(v) for k, v in state["params"]["layout"].items()}
+        if layout != policy.layout.shapes:
+            raise ValueError(f"this state holds a controller of shapes {layout}, this searcher's is "
+                             f"{policy.layout.shapes} (another space or hidden_size?)")
+        policy.flat[:] = decode_array(state["params"]["data"], (policy.layout.size,))
+        if hasattr(policy, "_cache"):
+            policy._cache = None
+        self._adam = Adam(policy.layout.size, self.lr)
         self._adam.step_count = int(state["adam"]["step"])
-        for k, spec in state["params"].items():
-            self._adam.m[k] = decode_array(state["adam"]["m"][k], spec["shape"])
-            self._adam.v[k] = decode_array(state["adam"]["v"][k], spec["shape"])
+        self._adam.m[:] = decode_array(state["adam"]["m"], (policy.layout.size,))
+        self._adam.v[:] = decode_array(state["adam"]["v"], (policy.layout.size,))
         self._ema_num, self._ema_den = (float(x) for x in state["baseline"])
         self.history = [tuple(h) for h in state.get("history", [])]

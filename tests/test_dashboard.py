@@ -1,0 +1,187 @@
+"""The live dashboard and control panel, driven as a user would (button clicks), outside a browser.
+
+What must hold: the worker thread only queues events; one render loop applies them at a capped rate;
+buttons only call the run's methods; every trial ends up in the history figure; one-shot runs show their
+architecture weights.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import nasviz
+from workbench import Budget, Run
+
+OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+EDGES = ("0->1", "0->2", "1->2", "0->3", "1->3", "2->3")
+
+
+def wait_for(condition, timeout=10.0, what="condition"):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture()
+def tabular(nb201_table_path):
+    def make(evaluations=300, delay_s=0.0, seed=0, searcher="re"):
+        return Run(space="nb201", searcher=searcher, estimator="tabular", budget=Budget(evaluations=evaluations),
+                   seed=seed, estimator_options={"benchmark": str(nb201_table_path), "delay_s": delay_s})
+
+    return make
+
+
+def test_every_trial_reaches_the_history_in_few_redraws(tabular):
+    run = tabular(evaluations=400)
+    dash = nasviz.Dashboard(run, interval_s=0.1)
+    assert dash.start_button.disabled is False and dash.stop_button.disabled is True
+    dash.start_button.click()
+    assert run.join(30) == "finished"
+    assert dash.wait(10)
+    trials, best, test = dash.history.data
+    assert len(trials.x) == 400 and list(trials.x) == list(range(1, 401))
+    assert list(trials.y) == [t.objective for t in run.trials]
+    assert all(b >= a for a, b in zip(best.y, best.y[1:]))
+    assert best.y[-1] == run.best.objective
+    assert test.name == "test of best (test_acc_analognas@200)"
+    assert dash.architecture.layout.title.text == f"incumbent: {run.best.arch}"
+    # the batched render loop: 400 trials + incumbent and status events in a handful of redraws
+    assert dash.events_applied >= 402
+    assert dash.renders <= 3 + dash.events_applied // 50
+    assert run._thread.ident not in dash.drawing_threads, "the worker thread touched a widget"
+    assert "<b>finished</b> · 400 evaluations" in dash.status.value
+    assert dash.progress.value == 1.0
+    assert dash.start_button.disabled and dash.pause_button.disabled and dash.stop_button.disabled
+
+
+def test_pause_resume_stop_buttons(tabular):
+    run = tabular(evaluations=5000, delay_s=0.005)
+    dash = nasviz.Dashboard(run, interval_s=0.05)
+    dash.start_button.click()
+    wait_for(lambda: len(dash.history.data[0].x) >= 5, what="points while running")
+    dash.pause_button.click()
+    assert run.status == "paused"
+    time.sleep(0.15)  # the evaluation in flight finishes and is drawn
+    frozen = len(run.trials)
+    wait_for(lambda: len(dash.history.data[0].x) == frozen, what="the paused count drawn")
+    wait_for(lambda: not dash.resume_button.disabled, what="resume enabled")
+    assert dash.pause_button.disabled
+    time.sleep(0.3)
+    assert len(run.trials) == frozen and len(dash.history.data[0].x) == frozen
+    assert "<b>paused</b>" in dash.status.value
+    dash.resume_button.click()
+    wait_for(lambda: len(dash.history.data[0].x) > frozen + 5, what="growth after resume")
+    dash.stop_button.click()
+    assert run.join(10) == "stopped"
+    assert dash.wait(5)
+    assert len(dash.history.data[0].x) == len(run.trials) < 5000
+    assert "<b>stopped</b>" in dash.status.value
+
+
+def test_start_builds_a_new_run_from_the_panel_each_time(nb201_table_path):
+    panel = nasviz.ControlPanel(searcher="random", estimator="tabular", budget=30, seed=4,
+                                estimator_options={"tabular": {"benchmark": str(nb201_table_path)}})
+    dash = nasviz.Dashboard(make_run=panel.make_run, controls=panel, interval_s=0.05)
+    assert dash.run is None and not dash.start_button.disabled
+    assert panel.widget in dash.widget.children
+    dash.start_button.click()
+    first = dash.run
+    assert first.join(10) == "finished" and dash.wait(5)
+    assert len(dash.history.data[0].x) == 30
+    panel.searcher.value, panel.budget.value = "re", 20
+    dash.start_button.click()
+    second = dash.run
+    assert second is not first and second.config["searcher"]["name"] == "re"
+    assert second.join(10) == "finished" and dash.wait(5)
+    assert len(dash.history.data[0].x) == 20  # the history restarted with the new run
+    assert [t.objective for t in second.trials] == list(dash.history.data[0].y)
+
+
+def test_a_start_that_fails_shows_why_and_raises_nothing():
+    def broken():
+        raise ValueError("the tabular estimator serves the nb201 space(s), not 'darts'")
+
+    dash = nasviz.Dashboard(make_run=broken)
+    dash.start_button.click()
+    assert "could not start: ValueError: the tabular estimator serves" in dash.status.value
+    assert dash.run is None
+
+
+class AlphaStrategy:
+    """A stand-in one-shot strategy: its alphas sharpen towards nor_conv_3x3 epoch by epoch."""
+
+    name = "alpha-stub"
+
+    def __init__(self):
+        self.epoch = 0
+
+    def step(self, should_stop=None):
+        self.epoch += 1
+        logits = np.zeros((6, 5))
+        logits[:, 3] = self.epoch
+        weights = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|skip_connect~2|"
+        return {"metrics": {"val_acc": 50.0 + self.epoch, "train_loss": 1.0 / self.epoch},
+                "alphas": {"normal": weights.tolist()}, "ops": OPS, "edges": EDGES, "arch": arch}
+
+    def checkpoint_bytes(self):
+        return b""
+
+
+def test_one_shot_epochs_show_alphas_heatmap_and_derived_arch():
+    run = Run(space="nb201", strategy=AlphaStrategy(), budget=Budget(epochs=4), seed=0)
+    dash = nasviz.Dashboard(run, interval_s=0.05)
+    assert dash.alphas_box.layout.display == "none"
+    dash.start_button.click()
+    assert run.join(10) == "finished" and dash.wait(5)
+    assert dash.alphas_box.layout.display == "flex"
+    heat = dash.alphas.data[0]
+    assert np.array(heat.z).shape == (6, 5)
+    assert list(heat.x) == list(OPS) and list(heat.y) == list(EDGES)
+    assert list(dash.alphas.data[1].x) == ["nor_conv_3x3"] * 6
+    assert np.array(heat.z)[0, 3] == pytest.approx(np.exp(4) / (np.exp(4) + 4))
+    assert dash.alphas.layout.title.text == "architecture weights after epoch 4"
+    assert list(dash.history.data[0].y) == [51.0, 52.0, 53.0, 54.0]
+    assert dash.history.layout.xaxis.title.text == "epochs"
+    assert dash.architecture.layout.title.text.endswith("skip_connect~2|")
+    assert "4 epochs" in dash.status.value
+
+
+def test_control_panel_lists_the_registries():
+    from workbench import estimators, oneshot, searchers, spaces
+
+    panel = nasviz.ControlPanel()
+    assert list(panel.space.options) == spaces.names()
+    values = [v for _, v in panel.searcher.options]
+    assert values == searchers.names() + [f"oneshot:{n}" for n in oneshot.names()]
+    assert list(panel.estimator.options) == estimators.names()
+    assert panel.selection() == {"space": "nb201", "searcher": "re", "estimator": "tabular", "budget": 100,
+                                 "seed": 0}
+    if oneshot.names():
+        panel.searcher.value = f"oneshot:{oneshot.names()[0]}"
+        assert panel.estimator.disabled and panel.budget.description == "epochs"
+        assert panel.selection()["strategy"] == oneshot.names()[0]
+
+
+def test_control_panel_builds_the_run_it_shows(nb201_table_path):
+    panel = nasviz.ControlPanel(searcher="random", budget=7, seed=11,
+                                estimator_options={"tabular": {"benchmark": str(nb201_table_path)}},
+                                searcher_options={"random": {"unique": True}})
+    run = panel.make_run(name="from-panel")
+    assert run.budget == Budget(evaluations=7) and run.seed == 11 and run.name == "from-panel"
+    assert run.config["searcher"]["options"]["unique"] is True
+    assert run.config["estimator"]["options"]["benchmark"] == str(nb201_table_path)
+
+
+def test_control_panel_errors_name_what_is_accepted():
+    with pytest.raises(ValueError, match=r"unknown searcher 'evolution'; registered: .*random.*re"):
+        nasviz.ControlPanel(searcher="evolution")
+    with pytest.raises(ValueError, match="estimator_options maps a registered estimator name"):
+        nasviz.ControlPanel(estimator_options={"benchmark": "nb201"})
+    with pytest.raises(ValueError, match="budget must be a positive whole number"):
+        nasviz.ControlPanel(budget=0)

@@ -60,16 +60,17 @@ def show(fig: Any, batch: bool) -> Any:
 
 
 def summary(run: Any) -> str:
-    """A few lines that say what a run did: method, budget, trials, the best arch and its metrics."""
+    """A few lines that say what a run did: method, budget used, the best arch, its objective and test metric."""
+    from nasviz._history import default_test_metric
+
     cfg = run.config
     method = (cfg.get("searcher") or cfg.get("strategy") or {}).get("name", "?")
-    lines = [f"{method} on {cfg['space']['name']} (seed {run.seed}): {run.status}, "
-             f"{len(run.trials) if run.kind == 'search' else len(run.epochs)} "
-             f"{'evaluations' if run.kind == 'search' else 'epochs'}"]
+    count, unit = (len(run.trials), "evaluations") if run.kind == "search" else (len(run.epochs), "epochs")
+    lines = [f"{method} on {cfg['space']['name']} (seed {run.seed}): {run.status} after {count} {unit}"]
     best = run.best
     if best is not None:
-        shown = ", ".join(f"{k} {v:.2f}" for k, v in sorted(best.metrics.items())
-                          if isinstance(v, float) and k.split("@")[0].endswith("acc"))
+        test = default_test_metric(best.metrics, best.result.fidelity if best.result else None)
+        shown = f", {test} {best.metrics[test]:.2f}" if test else ""
         lines.append(f"best: {best.arch}")
-        lines.append(f"      objective {best.objective:.2f} at trial {best.number}" + (f" ({shown})" if shown else ""))
+        lines.append(f"      objective {best.objective:.2f} (trial {best.number}){shown}")
     return "\n".join(lines)

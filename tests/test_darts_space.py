@@ -56,7 +56,7 @@ def test_text_round_trip(space):
     (DARTS_V2._replace(reduce=list(DARTS_V2.reduce[:7]) + [("max_pool_3x3", 5)]), "may read inputs 0..4"),
     (DARTS_V2._replace(normal=[("sep_conv_3x3", 1)] + list(DARTS_V2.normal[1:])), "reads input 1 twice"),
     (DARTS_V2._replace(normal_concat=[2, 3]), "normal_concat is [2, 3]"),
-    (DARTS_V2._replace(normal=list(DARTS_V2.normal[:7]) + [("dil_conv_3x3", -1)]), "may read inputs 0..3"),
+    (DARTS_V2._replace(normal=list(DARTS_V2.normal[:7]) + [("dil_conv_3x3", -1)]), "('dil_conv_3x3', -1) feeds node 5"),
     (DARTS_V2._replace(normal="abc"), "3 (op, input) pairs"),
     ("Genotype(normal=[('sep_conv_3x3', 0)", "does not parse"),
     ("Genotype(normal=__import__('os').listdir('.'), reduce=[])", "is not a literal list"),
@@ -88,8 +88,7 @@ def test_key_is_invariant_to_pair_order_and_independent_node_order(space):
     # nodes 2 and 3 of DARTS_V2's normal cell both read only inputs 0 and 1: exchanging them, and renaming
     # the references to them, is the same network
     n = DARTS_V2.normal
-    exchanged = [n[2], n[3], n[0], n[1], n[4], n[5], n[6], n[7]]  # node 5 reads node 2, unchanged by the swap? no:
-    exchanged[7] = ("dil_conv_3x3", 3)  # node 5 read old node 2, which is now node 3
+    exchanged = [n[2], n[3], n[0], n[1], n[4], n[5], n[6], ("dil_conv_3x3", 3)]  # node 5 read old node 2, now node 3
     assert space.key(DARTS_V2._replace(normal=exchanged)) == space.key(DARTS_V2)
     changed = DARTS_V2._replace(normal=list(n[:7]) + [("dil_conv_5x5", 2)])
     assert space.key(changed) != space.key(DARTS_V2)
@@ -124,8 +123,7 @@ def test_encode(space):
     assert vec.shape == (196,) and vec.sum() == 16
     first = vec[:14 * 7].reshape(14, 7)
     assert first[0, GENOTYPE_OPS.index("sep_conv_3x3")] == 1  # edge 0: input 0 -> node 2
-    assert first[7, GENOTYPE_OPS.index("dil_conv_3x3")] == 1  # edge 7: node 2 -> node 4? no: see below
-    # NB301 numbering: node 5 (0-based node 3) edges are 9..13, so ('dil_conv_3x3', 2) into node 5 is edge 11
+    # NB301 numbering: node 5's edges are 9..13 (from nodes 0..4), so ('dil_conv_3x3', 2) into node 5 is edge 11
     assert first[11, GENOTYPE_OPS.index("dil_conv_3x3")] == 1
 
 

@@ -144,3 +144,17 @@ def test_naslib_nb101_import():
     values = table.per_seed["cifar10/val_acc@108"]
     assert np.isfinite(values).sum(axis=1).max() == 3
     assert "cifar10/zc_synflow" in table.columns
+
+
+def test_registered_as_benchmark_sources(tfrecord, tmp_path):
+    from workbench import benchmarks, estimators
+
+    path, small_hash = tfrecord
+    installed = benchmarks.import_benchmark([path], name="nb101", dest=tmp_path / "nb101.wbench.npz")
+    table = benchmarks.load(installed)
+    assert table.row((SMALL_MATRIX, SMALL_OPS)) == 1
+    tabular = estimators.create("tabular", space="nb101", benchmark=table, dataset="cifar10", metric="val_acc",
+                                epochs=108, report=[])
+    assert tabular.evaluate((NNI_MATRIX, NNI_OPS)).objective == pytest.approx(np.mean([r[0] for r in NNI_REPEATS]))
+    naslib = benchmarks.read_source(need(SHARED_DATA / "nb101" / "naslib_zc_nasbench101_500.json", "NASLib's NB101 extract"))
+    assert naslib.space_name == "nb101" and len(naslib) == 292

@@ -160,7 +160,12 @@ def _importers():
     if not getattr(_importers, "_loaded", False):
         for info in pkgutil.iter_modules(__path__):
             if not info.name.startswith("_"):
-                importlib.import_module(f"{__name__}.{info.name}")
+                try:
+                    importlib.import_module(f"{__name__}.{info.name}")
+                except ImportError as exc:  # one broken reader must not stop the others
+                    import warnings
+
+                    warnings.warn(f"benchmark reader {info.name} is unavailable: {exc}", stacklevel=2)
         _importers._loaded = True  # type: ignore[attr-defined]
     return _IMPORTERS
 
@@ -169,11 +174,9 @@ def _register_builtin() -> None:
     from workbench.benchmarks import compact
 
     def nats_like(p: Path) -> bool:
-        import tarfile
-
         if p.is_dir():
             return (p / "meta.pickle.pbz2").is_file()
-        return p.name.endswith((".pickle.pbz2", ".pth")) or (p.suffix == ".tar" and tarfile.is_tarfile(p))
+        return p.name.endswith((".pickle.pbz2", ".pth", ".tar"))
 
     def read_nats(p: Path, **options: Any) -> Table:
         from workbench.benchmarks.nats import read_nats as reader

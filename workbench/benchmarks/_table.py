@@ -183,7 +183,7 @@ class Table:
         if np.isnan(value):
             where = f" after epoch {epoch}" if epoch is not None else ""
             raise DataError(f"benchmark {self.name!r} has no record of {key!r}{where} for arch "
-                            f"{self.arch_strings[row]!r} (index {row}); the source did not hold it")
+                            f"{str(self.arch_strings[row])!r} (index {row}); the source did not hold it")
         return float(value)
 
     def curve(self, arch: Any, dataset: str, metric: str, epochs: int | None = None, *, seed: int | None = None) -> np.ndarray:

@@ -2,12 +2,13 @@
 
 Unpickling runs code named by the file, so the workbench never does it unless the user asked for it
 (``allow_pickle=True``, ``--allow-pickle``), and even then only these globals may be named: an
-``OrderedDict``, ``set``/``frozenset`` and the numpy scalar and dtype constructors the official files hold.
+``OrderedDict``, ``set``/``frozenset``, ``codecs.encode`` (bytes in protocol-2 pickles) and the numpy scalar and dtype constructors the official files hold.
 Anything else (a class, a function, a torch tensor) stops the load with a ``DataError`` naming it.
 """
 from __future__ import annotations
 
 import bz2
+import codecs
 import io
 import pickle
 import zipfile
@@ -31,6 +32,8 @@ _ALLOWED: dict[tuple[str, str], Any] = {
     ("builtins", "frozenset"): frozenset,
     ("numpy", "dtype"): np.dtype,
     ("numpy", "ndarray"): np.ndarray,
+    # protocol-2 pickles (torch.save's legacy layout) write bytes as _codecs.encode(text, "latin1")
+    ("_codecs", "encode"): codecs.encode,
 }
 for _module in ("numpy.core.multiarray", "numpy._core.multiarray"):
     _ALLOWED[(_module, "scalar")] = _multiarray.scalar
@@ -56,9 +59,12 @@ class RestrictedUnpickler(pickle.Unpickler):
         self.source = source
 
     def find_class(self, module: str, name: str) -> Any:
+        module = {"__builtin__": "builtins"}.get(module, module)  # protocol-2 (Python 2) names
         try:
             return _ALLOWED[(module, name)]
         except KeyError:
+            if module.startswith("torch"):
+                self.persistent_load(None)
             allowed = ", ".join(f"{m}.{n}" for m, n in sorted(_ALLOWED))
             raise DataError(f"{self.source} names {module}.{name}, which the restricted unpickler refuses; "
                             f"accepted: {allowed}") from None

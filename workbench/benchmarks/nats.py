@@ -216,6 +216,8 @@ def read_nats(path: str | Path, *, allow_pickle: bool = False, curves: bool = Tr
     elif tarfile.is_tarfile(path):
         meta_archs, records = _tar(path)
         legacy = False
+    elif path.suffix == ".tar":
+        raise DataError(f"{path} is not a tar archive (truncated or foreign file?)")
     else:
         if path.suffix == ".pth":
             data = load_torch_file(path)

@@ -85,3 +85,19 @@ def read_naslib_nb101(path: str | os.PathLike, dataset: str = DATASET) -> Table:
             "note": "NASLib zc_nasbench101.json: one NB101 repeat per raw key; per_seed holds the distinct ones"}
     return Table(name="nb101-naslib", space_name="nb101", arch_strings=np.array(list(rows)), columns=columns,
                  meta=meta, per_seed={key: block}, seeds={key: tuple(range(repeats))})
+
+
+def _is_naslib_nb101(path: Path) -> bool:
+    if path.suffix != ".json" or not path.is_file():
+        return False
+    with open(path, "rb") as f:
+        return b'"nasbench101"' in f.read(200)
+
+
+def _register() -> None:
+    from workbench.benchmarks import register_importer
+
+    register_importer("NASLib NB101 zero-cost (.json)", _is_naslib_nb101, lambda p, **options: read_naslib_nb101(p))
+
+
+_register()

@@ -400,3 +400,18 @@ def _nanmean(block: np.ndarray) -> np.ndarray:
     out = np.full(len(block), np.nan)
     np.divide(sums, counts, out=out, where=counts > 0)
     return out
+
+
+def _read_source(path: Path, **options: Any) -> Table:
+    return read_nb101_tfrecord(path, verify=options.get("verify", True), check_hashes=options.get("check_hashes", False),
+                               progress=options.get("progress"))
+
+
+def _register() -> None:
+    from workbench.benchmarks import register_importer
+
+    register_importer("NAS-Bench-101 official (.tfrecord)", lambda p: p.is_file() and p.suffix == ".tfrecord",
+                      _read_source)
+
+
+_register()

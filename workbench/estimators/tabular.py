@@ -95,7 +95,7 @@ class TabularEstimator(Estimator):
             objective = self.table.query(row, self.dataset, self.metric, self.epochs, epoch=self.epoch, seed=self.seed)
         if objective != objective:  # NaN: a partial source (e.g. NASLib's 725 cells) lacks this arch
             raise DataError(f"benchmark {self.table.name!r} has no {self.metric!r} of {self.dataset!r} after "
-                            f"{self.epochs} epochs for arch {self.table.arch_strings[row]!r} (the source did not hold it)")
+                            f"{self.epochs} epochs for arch {str(self.table.arch_strings[row])!r} (the source did not hold it)")
         metrics.setdefault(f"{self.metric}@{self.epochs}", objective)
         if self._time is not None and self.epoch is not None:
             cost = self.table.train_time(row, self.dataset, self.epochs, epoch=self.epoch, metric=self.metric)

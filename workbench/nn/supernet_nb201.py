@@ -47,7 +47,7 @@ class NB201MixedCell(nn.Module):
                 if target == i:
                     total = self.edges[e].accumulate(nodes[j], weights[e], total,
                                                      None if index is None else index[e], cache, j)
-            nodes.append(total if total is not None else self.edges[0].zero(x))
+            nodes.append(total if total is not None else torch.zeros_like(x))  # every sampled input was none
         return nodes[3]
 
 

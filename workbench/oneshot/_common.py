@@ -182,10 +182,10 @@ class DifferentiableSearch:
             if self.space.name == "nb201":
                 table = "nb201" if self.benchmark in ("auto", "nb201", "tabular") else self.benchmark
                 return estimators.create("tabular", space=self.space, benchmark=table, **self.benchmark_options)
-            if self.benchmark not in ("auto", "nb301", "surrogate"):
-                raise ValueError(f"benchmark {self.benchmark!r} for the darts space: accepted 'nb301' (the "
-                                 f"NB301 surrogate), 'auto' or None")
-            return estimators.create("surrogate", space=self.space, **self.benchmark_options)
+            options = dict(self.benchmark_options)
+            if self.benchmark not in ("auto", "nb301", "surrogate"):  # the path of the surrogate's ONNX model
+                options.setdefault("model", self.benchmark)
+            return estimators.create("surrogate", space=self.space, **options)
         except (UnknownNameError, DataError, ImportError, FileNotFoundError) as exc:
             if optional or (self.space.name == "darts" and isinstance(exc, UnknownNameError)):
                 self.estimator_note_ = f"derived archs are not estimated: {exc}"

@@ -291,6 +291,7 @@ class Run:
             self.store.put_checkpoint(self.id, len(self._trials), {"searcher": self.searcher.state_dict()})
 
     def _oneshot_loop(self) -> None:
+        saved = True  # whether the store holds the strategy's newest state
         while not self._budget_done() and self._wait_if_paused():
             epoch = len(self._epochs)
             # strategies that can pause inside an epoch (``pause_within_epoch``) are interrupted by pause too
@@ -300,6 +301,7 @@ class Run:
             if report.get("partial"):
                 # stopped inside an epoch: checkpoint its state so a resume continues that same epoch
                 self.store.put_checkpoint(self.id, epoch, self.strategy.checkpoint_bytes())
+                saved = True
                 continue
             event = EpochFinished(self.id, time.time(), epoch, dict(report.get("metrics", {})),
                                   report.get("alphas"), tuple(report.get("ops", ())), tuple(report.get("edges", ())),
@@ -308,7 +310,10 @@ class Run:
             if (epoch + 1) % self.checkpoint_every == 0:
                 checkpoint = self.strategy.checkpoint_bytes()
             self.store.add_epoch(self.id, epoch, dict(event.metrics), event.alphas, event.arch, checkpoint)
+            saved = checkpoint is not None
             self._publish(event)
+        if not saved:  # a finished or stopped run resumes from where it ended
+            self.store.put_checkpoint(self.id, len(self._epochs), self.strategy.checkpoint_bytes())
 
     # --- events ----------------------------------------------------------------------------------
     def _apply(self, event: Event) -> list[Event]:

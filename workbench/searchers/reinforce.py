@@ -29,6 +29,7 @@ import base64
 from typing import Any, Sequence
 
 import numpy as np
+from scipy.special import expit
 
 from workbench.estimators._base import Result
 from workbench.searchers import register
@@ -83,75 +84,80 @@ class LSTMPolicy:
 
     def run(self, choices: Sequence[int] | None = None, rng: np.random.Generator | None = None,
             greedy: bool = False):
-        """Feed ``choices`` (teacher forcing) or sample them (with ``rng``, or greedily); returns
-        (choices, probabilities per step, caches for backpropagation)."""
+        """Feed ``choices`` (teacher forcing) or sample them (Gumbel-max with ``rng``, or greedily); returns
+        (choices, logits per step, caches for backpropagation)."""
         p = self.params
         H = self.hidden
         w, b, embed, w_out, b_out = p["w"], p["b"], p["embed"], p["w_out"], p["b_out"]
+        noise = None
+        if choices is None and not greedy:
+            noise = -np.log(-np.log(rng.random(self.offsets[-1])))
         h = np.zeros(H)
         c = np.zeros(H)
         x = embed[0]
-        out, probs, caches = [], [], []
-        for t, n in enumerate(self.sizes):
+        out, logits_all, caches = [], [], []
+        for t in range(len(self.sizes)):
             xh = np.concatenate((x, h))
             z = w @ xh
             z += b
-            s = np.tanh(0.5 * z)
-            s += 1.0
-            s *= 0.5  # sigmoid of every gate; the g slice is replaced by tanh below
+            s = expit(z)  # every gate's sigmoid; the g slice is replaced by tanh
             g = np.tanh(z[2 * H:3 * H])
-            deriv = s * (1.0 - s)
-            deriv[2 * H:3 * H] = 1.0 - g * g
-            i, f, o = s[:H], s[H:2 * H], s[3 * H:]
             c_prev = c
-            c = f * c + i * g
+            c = s[H:2 * H] * c + s[:H] * g
             tc = np.tanh(c)
-            h = o * tc
+            h = s[3 * H:] * tc
             lo, hi = self.offsets[t], self.offsets[t + 1]
             logits = w_out[lo:hi] @ h + b_out[lo:hi]
-            e = np.exp(logits - logits.max())
-            prob = e / e.sum()
             if choices is not None:
                 a = int(choices[t])
             elif greedy:
-                a = int(np.argmax(prob))
+                a = int(np.argmax(logits))
             else:
-                a = min(int(np.searchsorted(np.cumsum(prob), rng.random())), n - 1)
+                a = int(np.argmax(logits + noise[lo:hi]))
             out.append(a)
-            probs.append(prob)
-            caches.append((xh, c_prev, i, f, g, o * (1.0 - tc * tc), tc, h, deriv))
+            logits_all.append(logits)
+            caches.append((xh, c_prev, s, g, tc, h))
             x = embed[1 + lo + a]
-        return out, probs, caches
+        return out, logits_all, caches
+
+    @staticmethod
+    def _softmax(logits: np.ndarray) -> np.ndarray:
+        e = np.exp(logits - logits.max())
+        return e / e.sum()
 
     def sample(self, rng: np.random.Generator, greedy: bool = False) -> tuple[list[int], list[np.ndarray]]:
         """Sample one decision per step; returns the choices and each step's probabilities."""
-        choices, probs, caches = self.run(rng=rng, greedy=greedy)
+        choices, logits, caches = self.run(rng=rng, greedy=greedy)
         if not greedy:
-            self._cache = (tuple(choices), probs, caches)
-        return choices, probs
+            self._cache = (tuple(choices), logits, caches)
+        return choices, [self._softmax(z) for z in logits]
 
     def probabilities(self, choices: Sequence[int]) -> list[np.ndarray]:
         """Each step's probabilities when the controller is fed ``choices`` (teacher forcing)."""
-        return self.run(choices)[1]
+        return [self._softmax(z) for z in self.run(choices)[1]]
 
     def gradients(self, choices: Sequence[int], advantage: float, entropy_weight: float):
         """Gradient of ``loss = -advantage * log p(choices) - entropy_weight * entropy`` (summed over steps) as
         one flat vector; returns (grad, log_prob, entropy). Reuses the forward pass of the last sample."""
         choices = [int(a) for a in choices]
         if self._cache is not None and self._cache[0] == tuple(choices):
-            _, probs, caches = self._cache
+            _, logits, caches = self._cache
         else:
-            _, probs, caches = self.run(choices)
+            _, logits, caches = self.run(choices)
         self._cache = None  # the parameters are about to change
         p = self.params
         H = self.hidden
         T = len(choices)
         starts = self._starts
+        seg = self._segment
         grad = np.zeros_like(self.flat)
         gv = self.layout.views(grad)
         # the softmax heads, all steps at once
-        prob = np.concatenate(probs)
-        logs = np.log(np.maximum(prob, 1e-300))
+        z = np.concatenate(logits)
+        z -= np.maximum.reduceat(z, starts)[seg]
+        e = np.exp(z)
+        logs = z - np.log(np.add.reduceat(e, starts))[seg]
+        prob = np.exp(logs)
         plogs = prob * logs
         ent = -np.add.reduceat(plogs, starts)
         chosen = starts + np.asarray(choices)
@@ -159,36 +165,34 @@ class LSTMPolicy:
         entropy = float(ent.sum())
         dz_out = advantage * prob
         if entropy_weight:
-            dz_out += entropy_weight * (plogs + prob * ent[self._segment])
+            dz_out += entropy_weight * (plogs + prob * ent[seg])
         dz_out[chosen] -= advantage
-        hs = np.stack([cache[7] for cache in caches])
-        gv["w_out"][:] = dz_out[:, None] * hs[self._segment]
+        xhs, c_prevs, ss, gs, tcs, hs = (np.stack(a) for a in zip(*caches))
+        gv["w_out"][:] = dz_out[:, None] * hs[seg]
         gv["b_out"][:] = dz_out
         dh_heads = np.add.reduceat(p["w_out"] * dz_out[:, None], starts, axis=0)
+        # gate derivatives, all steps at once
+        deriv = ss * (1.0 - ss)
+        deriv[:, 2 * H:3 * H] = 1.0 - gs * gs
+        o_dtanh = ss[:, 3 * H:] * (1.0 - tcs * tcs)
+        fs, is_ = ss[:, H:2 * H], ss[:, :H]
         # the recurrence, backwards
-        w = p["w"]
+        w_h = p["w"][:, H:]
         dzs = np.empty((T, 4 * H))
-        dxhs = np.empty((T, 2 * H))
         dh_next = np.zeros(H)
         dc_next = np.zeros(H)
         for t in range(T - 1, -1, -1):
-            xh, c_prev, i, f, g, o_dtanh, tc, h, deriv = caches[t]
             dh = dh_heads[t] + dh_next
-            dc = dc_next + dh * o_dtanh
-            dz = dzs[t]
-            dz[:H] = dc * g
-            dz[H:2 * H] = dc * c_prev
-            dz[2 * H:3 * H] = dc * i
-            dz[3 * H:] = dh * tc
-            dz *= deriv
-            dxh = w.T @ dz
-            dxhs[t] = dxh
-            dh_next = dxh[H:]
-            dc_next = dc * f
-        gv["w"][:] = dzs.T @ np.stack([cache[0] for cache in caches])
+            dc = dc_next + dh * o_dtanh[t]
+            dz = np.concatenate((dc * gs[t], dc * c_prevs[t], dc * is_[t], dh * tcs[t]))
+            dz *= deriv[t]
+            dzs[t] = dz
+            dh_next = dz @ w_h
+            dc_next = dc * fs[t]
+        gv["w"][:] = dzs.T @ xhs
         gv["b"][:] = dzs.sum(axis=0)
         rows = np.concatenate(([0], 1 + starts[:-1] + np.asarray(choices[:-1], dtype=int)))
-        np.add.at(gv["embed"], rows, dxhs[:, :H])
+        np.add.at(gv["embed"], rows, dzs @ p["w"][:, :H])
         return grad, log_prob, entropy
 
     @property
@@ -216,33 +220,48 @@ class IndependentPolicy:
         self.flat = init_range * rng.standard_normal(self.layout.size)
         self.params = self.layout.views(self.flat)
 
-    def probabilities(self, choices: Sequence[int] | None = None) -> list[np.ndarray]:
+    def _log_probs(self) -> np.ndarray:
+        """Log-probabilities of every option, flat (softmax within each decision)."""
         z = self.flat
-        out = []
-        for t in range(len(self.sizes)):
-            e = np.exp(z[self.offsets[t]:self.offsets[t + 1]] - z[self.offsets[t]:self.offsets[t + 1]].max())
-            out.append(e / e.sum())
-        return out
+        if self._equal:
+            m = z.reshape(len(self.sizes), -1)
+            m = m - m.max(axis=1, keepdims=True)
+            return (m - np.log(np.exp(m).sum(axis=1, keepdims=True))).ravel()
+        starts = np.asarray(self.offsets[:-1])
+        seg = np.repeat(np.arange(len(self.sizes)), self.sizes)
+        m = z - np.maximum.reduceat(z, starts)[seg]
+        return m - np.log(np.add.reduceat(np.exp(m), starts))[seg]
+
+    @property
+    def _equal(self) -> bool:
+        return len(set(self.sizes)) == 1
+
+    def probabilities(self, choices: Sequence[int] | None = None) -> list[np.ndarray]:
+        p = np.exp(self._log_probs())
+        return [p[self.offsets[t]:self.offsets[t + 1]] for t in range(len(self.sizes))]
 
     def sample(self, rng: np.random.Generator, greedy: bool = False) -> tuple[list[int], list[np.ndarray]]:
-        probs = self.probabilities()
-        choices = [int(np.argmax(pr)) if greedy else min(int(np.searchsorted(np.cumsum(pr), rng.random())), len(pr) - 1)
-                   for pr in probs]
-        return choices, probs
+        """Gumbel-max sampling of every decision at once (or each decision's most likely option)."""
+        scores = self.flat.copy() if greedy else self.flat - np.log(-np.log(rng.random(self.flat.size)))
+        if self._equal:
+            choices = scores.reshape(len(self.sizes), -1).argmax(axis=1).tolist()
+        else:
+            choices = [int(np.argmax(scores[self.offsets[t]:self.offsets[t + 1]])) for t in range(len(self.sizes))]
+        return choices, self.probabilities()
 
     def gradients(self, choices: Sequence[int], advantage: float, entropy_weight: float):
-        probs = self.probabilities()
-        grad = np.zeros_like(self.flat)
-        log_prob = entropy = 0.0
-        for t, (a, prob) in enumerate(zip(choices, probs)):
-            logs = np.log(np.maximum(prob, 1e-300))
-            ent = -float(prob @ logs)
-            log_prob += float(logs[int(a)])
-            entropy += ent
-            d = advantage * prob + entropy_weight * prob * (logs + ent)
-            d[int(a)] -= advantage
-            grad[self.offsets[t]:self.offsets[t + 1]] = d
-        return grad, log_prob, entropy
+        logs = self._log_probs()
+        prob = np.exp(logs)
+        starts = np.asarray(self.offsets[:-1])
+        seg = np.repeat(np.arange(len(self.sizes)), self.sizes)
+        plogs = prob * logs
+        ent = -np.add.reduceat(plogs, starts)
+        chosen = starts + np.asarray(choices, dtype=int)
+        grad = advantage * prob
+        if entropy_weight:
+            grad += entropy_weight * (plogs + prob * ent[seg])
+        grad[chosen] -= advantage
+        return grad, float(logs[chosen].sum()), float(ent.sum())
 
 
 POLICIES = {"lstm": LSTMPolicy, "independent": IndependentPolicy}

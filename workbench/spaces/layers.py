@@ -70,7 +70,8 @@ _TOKEN = re.compile(r"^(?:conv(\d+)-(\d+)(?:-s(\d+))?((?:\+\d+)*)|pool(\d+)-s(\d
 
 
 def parse_layer(token: str) -> Layer:
-    m = _TOKEN.match(token.strip())
+    token = token.strip()
+    m = _TOKEN.match(token)
     if m is None:
         raise OutOfSpaceError(
             f"cannot read layer {token!r}; accepted forms: 'conv<k>-<filters>[-s<stride>][+<skip>...]', "
@@ -192,8 +193,9 @@ class LayersSpace(SearchSpace):
                     raise OutOfSpaceError(f"{where}: skip sources must be distinct and increasing, got {layer.skips}")
                 for j in layer.skips:
                     if not 0 <= j <= i - 2:
+                        allowed = f"layers 0..{i - 2}" if i >= 2 else "none here"
                         raise OutOfSpaceError(
-                            f"{where}: a skip comes from an earlier layer other than the previous one (0..{i - 2}), got {j}"
+                            f"{where}: a skip comes from a layer before the previous one ({allowed}), got {j}"
                         )
                     if arch[j].kind == "fc":
                         raise OutOfSpaceError(f"{where}: a skip cannot come from the fully connected layer {j}")

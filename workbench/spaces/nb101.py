@@ -90,10 +90,10 @@ def graph_hash(matrix: Any, labels: Sequence[int]) -> str:
     out-neighbours' hashes sorted and joined, ``|``, its own hash. The cell's hash is the MD5 of
     ``str(sorted(vertex hashes))``. Labels: input -1, output -2, else the op's index in ``OPS``.
     """
-    m = np.asarray(matrix)
-    n = m.shape[0]
-    ins = [[w for w in range(n) if m[w, v]] for v in range(n)]
-    outs = [[w for w in range(n) if m[v, w]] for v in range(n)]
+    m = np.asarray(matrix).tolist()  # plain lists: numpy scalar indexing would dominate the time
+    n = len(m)
+    ins = [[w for w in range(n) if m[w][v]] for v in range(n)]
+    outs = [[w for w in range(n) if m[v][w]] for v in range(n)]
     md5 = hashlib.md5
     hashes = [md5(str((len(outs[v]), len(ins[v]), int(labels[v]))).encode("utf-8")).hexdigest() for v in range(n)]
     for _ in range(n):

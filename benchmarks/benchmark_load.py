@@ -1,0 +1,94 @@
+"""Load time, peak memory and query throughput of the NB201 compact benchmark file.
+
+The file holds every NB201 metric the shared data has (the official NATS tss files with curves, the NB201
+table CSV, NASLib's Zen-NAS and zero-cost extracts). Load is timed in a fresh Python process (the page cache
+is warm, as after any first use), with the process's peak RSS before and after. Query throughput is a ratio
+to the physical floor in the same process: a raw numpy index lookup ``column[row]`` per query.
+
+    python benchmarks/benchmark_load.py [--queries 20000]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "nb201"
+
+_CHILD = r"""
+import json, resource, sys, time
+rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+import numpy
+from workbench.benchmarks import compact
+rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t = time.perf_counter(); table = compact.read(sys.argv[1]); load_s = time.perf_counter() - t
+t = time.perf_counter(); table.query(11, "cifar10", "val_acc", 200); first_q = time.perf_counter() - t
+rss2 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"load_s": load_s, "first_query_s": first_q, "rss_imports_mb": rss1 / 1024,
+                  "rss_after_load_mb": rss2 / 1024, "columns": len(table.columns), "curves": len(table.curves)}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--queries", type=int, default=20000)
+    args = parser.parse_args()
+    sources = [DATA / "nats_official_format" / "NATS-tss-v1_0-3ffb9-simple", DATA / "nb201_table.csv",
+               DATA / "naslib_nb201_zen.zip", DATA / "naslib_zc_nasbench201_725.json"]
+    missing = [str(p) for p in sources if not p.exists()]
+    if missing:
+        sys.exit(f"shared NB201 data not found: {missing}")
+    from workbench import benchmarks, estimators, spaces
+    from workbench.benchmarks import compact
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "nb201.wbench.npz"
+        t = time.perf_counter()
+        benchmarks.import_benchmark(sources, dest=path, allow_pickle=True)
+        convert_s = time.perf_counter() - t
+        loads = [json.loads(subprocess.run([sys.executable, "-c", _CHILD, str(path)], capture_output=True, text=True,
+                                           check=True, cwd=ROOT).stdout) for _ in range(3)]
+        best = min(loads, key=lambda r: r["load_s"])
+        table = compact.read(path)
+        space = spaces.create("nb201")
+        rng = np.random.default_rng(0)
+        rows = rng.integers(0, len(table), size=args.queries)
+        texts = [str(s) for s in table.arch_strings[rows]]
+        archs = [space.from_string(s) for s in texts]
+        column = np.asarray(table.column("cifar10", "val_acc", 200))
+
+        t = time.perf_counter()
+        raw = [float(column[r]) for r in rows.tolist()]
+        raw_s = time.perf_counter() - t
+        t = time.perf_counter()
+        by_text = [table.query(s, "cifar10", "val_acc", 200) for s in texts]
+        text_s = time.perf_counter() - t
+        t = time.perf_counter()
+        by_arch = [table.query(a, "cifar10", "val_acc", 200) for a in archs]
+        arch_s = time.perf_counter() - t
+        est = estimators.create("tabular", space=space, benchmark=table, dataset="cifar10", metric="val_acc", epochs=200)
+        t = time.perf_counter()
+        by_est = [est.evaluate(a).objective for a in archs]
+        est_s = time.perf_counter() - t
+        assert raw == by_text == by_arch == by_est
+        n = args.queries
+        print(f"compact file: {path.stat().st_size / 1e6:.1f} MB, {best['columns']} columns, {best['curves']} curves; "
+              f"converted from the shared data in {convert_s:.2f} s")
+        print(f"load (fresh process, best of 3): {best['load_s'] * 1e3:.1f} ms; first query {best['first_query_s'] * 1e3:.1f} ms")
+        print(f"peak RSS: {best['rss_imports_mb']:.1f} MB after imports, {best['rss_after_load_mb']:.1f} MB after load "
+              f"(+{best['rss_after_load_mb'] - best['rss_imports_mb']:.1f} MB for the table; file {path.stat().st_size / 1e6:.1f} MB)")
+        print(f"raw numpy lookup column[row]:      {n / raw_s:12,.0f} queries/s (1.00x the floor)")
+        print(f"table.query(arch string, ...):     {n / text_s:12,.0f} queries/s ({text_s / raw_s:.1f}x the raw lookup's time)")
+        print(f"table.query(arch tuple, ...):      {n / arch_s:12,.0f} queries/s ({arch_s / raw_s:.1f}x)")
+        print(f"tabular estimator evaluate(arch):  {n / est_s:12,.0f} queries/s ({est_s / raw_s:.1f}x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -95,7 +95,7 @@ def test_darts_on_digits_moves_alphas_and_derives_an_arch_of_the_space(space_nam
     assert space.from_string(report["arch"]) == arch
     m = report["metrics"]
     assert m["batches"] == 2 and m["lr"] == pytest.approx(0.025)
-    assert 0.0 <= m["train_acc"] <= 1.0 and m["train_loss"] > 0 and m["search_val_loss"] > 0
+    assert 0.0 <= m["train_acc"] <= 1.0 and m["train_loss"] > 0 and m["val_loss"] > 0
 
 
 def test_derive_follows_the_paper():

@@ -25,7 +25,7 @@ import os
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -77,10 +77,17 @@ class Grid:
     def __len__(self) -> int:
         return len(self.points())
 
+    @property
+    def varying(self) -> tuple[str, ...]:
+        """The parameters with more than one value: what tells the jobs apart."""
+        return tuple(n for n, v in zip(self.names, self.values) if len(v) > 1)
 
-def job_label(params: dict[str, Any]) -> str:
-    """``searcher=random,seed=0``: the run name a job gives its main run, and its notebook's name."""
-    return ",".join(f"{k}={v}" for k, v in params.items()) or "default"
+
+def job_label(params: dict[str, Any], varying: Sequence[str] | None = None) -> str:
+    """``searcher=random,seed=0``: the run name a job gives its main run, and its notebook's name.
+    Only the ``varying`` parameters (those with more than one value) are named, when given."""
+    shown = {k: v for k, v in params.items() if varying is None or k in varying}
+    return ",".join(f"{k}={v}" for k, v in shown.items()) or "default"
 
 
 def _file_label(label: str) -> str:
@@ -97,6 +104,7 @@ class Job:
     store: str
     kernel: str | None = None
     timeout_s: float | None = None
+    log: str | None = None  # the kernel's and papermill's own messages go here
 
 
 @dataclass
@@ -141,6 +149,7 @@ def execute_job(job: Job) -> JobResult:
     os.environ[BATCH_ENV] = "1"
     start = time.perf_counter()
     error = None
+    saved = _redirect_output(job.log) if job.log else None
     try:
         import papermill
 
@@ -156,8 +165,30 @@ def execute_job(job: Job) -> JobResult:
                 strip_widget_state(job.output)
             except Exception as exc:  # a notebook papermill could not finish writing
                 error = error or f"cannot read the executed notebook: {exc}"
+        if saved:
+            _restore_output(saved)
     return JobResult(job.index, job.label, job.params, "failed" if error else "ok", error, job.output,
                      time.perf_counter() - start)
+
+
+def _redirect_output(path: str) -> tuple[int, int]:
+    """Send this worker's stdout and stderr (and so its kernel's) to a log file; returns the old ones."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    return saved
+
+
+def _restore_output(saved: tuple[int, int]) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    for fd, old in zip((1, 2), saved):
+        os.dup2(old, fd)
+        os.close(old)
 
 
 def _describe(exc: BaseException) -> str:
@@ -168,10 +199,10 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _group_of(params: dict[str, Any], notebook: str) -> str:
-    """The method a job belongs to in the comparison: its parameters except the seed."""
-    kept = {k: v for k, v in params.items() if k != "seed"}
-    return job_label(kept) if kept else Path(notebook).stem
+def _group_of(params: dict[str, Any], varying: Sequence[str], notebook: str) -> str:
+    """The method a job belongs to in the comparison: its varying parameters except the seed."""
+    kept = [k for k in varying if k != "seed"]
+    return job_label(params, kept) if kept else Path(notebook).stem
 
 
 def run_batch(notebook: str | os.PathLike, grid: Grid, *, out: str | os.PathLike, jobs: int = 1,
@@ -193,28 +224,24 @@ def run_batch(notebook: str | os.PathLike, grid: Grid, *, out: str | os.PathLike
     Store(store_path).close()  # create the file and schema once, before the jobs race for it
     todo = []
     for i, params in enumerate(grid.points()):
-        label = job_label(params)
+        label = job_label(params, grid.varying)
         output = out / "notebooks" / f"{notebook.stem}__{_file_label(label)}.ipynb"
-        todo.append(Job(i, str(notebook), str(output), params, label, str(store_path), kernel, timeout_s))
+        todo.append(Job(i, str(notebook), str(output), params, label, str(store_path), kernel, timeout_s,
+                        log=str(output.with_suffix(".log"))))
 
     results: list[JobResult] = []
-    if jobs == 1:
-        for job in todo:
-            results.append(execute_job(job))
+    # worker processes even for one job at a time: each job's output goes to its log, not the terminal
+    with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(execute_job, job): job for job in todo}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # the worker process itself died
+                result = JobResult(job.index, job.label, job.params, "failed", _describe(exc), job.output, 0.0)
+            results.append(result)
             if on_done:
-                on_done(results[-1])
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(execute_job, job) for job in todo]
-            for future in futures:
-                try:
-                    result = future.result()
-                except Exception as exc:  # the worker process itself died
-                    job = todo[futures.index(future)]
-                    result = JobResult(job.index, job.label, job.params, "failed", _describe(exc), job.output, 0.0)
-                results.append(result)
-                if on_done:
-                    on_done(result)
+                on_done(result)
     return collect(notebook, grid, results, out, store_path, figure=figure)
 
 
@@ -238,7 +265,7 @@ def collect(notebook: Path, grid: Grid, results: list[JobResult], out: Path, sto
                "seconds": round(r.seconds, 2), "notebook": os.path.relpath(r.output, out)}
         report.rows.append(row)
         if info:
-            method = _group_of(r.params, str(notebook))
+            method = _group_of(r.params, grid.varying, str(notebook))
             for t in store.trials(info["id"]):
                 curves.append({"method": method, "run": info["id"], "job": r.label, "number": t.number,
                                "objective": t.objective if t.ok else "", "status": t.status,

@@ -274,8 +274,8 @@ class DifferentiableSearch:
         s = state.sums or {}
         seen_t, seen_v = max(s.get("train_seen", 0.0), 1.0), max(s.get("val_seen", 0.0), 1.0)
         metrics = {"train_loss": s.get("train_loss", 0.0) / seen_t, "train_acc": s.get("train_correct", 0.0) / seen_t,
-                   "search_val_loss": s.get("val_loss", 0.0) / seen_v,
-                   "search_val_acc": s.get("val_correct", 0.0) / seen_v,
+                   "val_loss": s.get("val_loss", 0.0) / seen_v,
+                   "val_acc": s.get("val_correct", 0.0) / seen_v,
                    "lr": self.current_lr(), "batches": float(state.cursor), "seconds": state.seconds}
         metrics.update(self._extra_metrics())
         return metrics
@@ -287,7 +287,7 @@ class DifferentiableSearch:
     def _check_finite(metrics: Mapping[str, float]) -> None:
         from workbench.errors import EvaluationError
 
-        for key in ("train_loss", "search_val_loss"):
+        for key in ("train_loss", "val_loss"):
             if not math.isfinite(metrics[key]):
                 raise EvaluationError(f"the supernet's {key} became {metrics[key]}")
 

@@ -20,7 +20,7 @@ layer may not follow a pooling layer; a fully connected layer only where the map
 fc or terminate; no downsampling of a 1x1 map. MetaQNN bins the feature-map size in its states; with
 strides of 2 there are only about log2(input) sizes, so the states here keep the exact size. MetaQNN has
 no skip connections, so the archs it proposes have none. On any other space that lists its decisions (NB201) the
-states are edge by edge: after deciding edge i the state is the partial cell (the ops of edges 0..i).
+states are edge by edge: after deciding edge i the state is (i, the op chosen on edge i).
 
 Workbench objectives are accuracies in %; ``reward_scale=0.01`` turns them into MetaQNN's fractions.
 """
@@ -47,32 +47,30 @@ STOP: tuple = ("stop",)
 
 
 class DecisionEnv:
-    """Edge-by-edge (decision-by-decision) states for any space with ``decisions()``: the state after i
-    decisions is the partial cell, i.e. the options chosen so far, ``("start", c0, ..., c_i-1)``. (A cell's
-    edges are not a chain: the op on one edge tells nothing about the others, so unlike a layer it cannot
-    stand for the state.) Actions are option indices."""
+    """Edge-by-edge (decision-by-decision) states for any space with ``decisions()``: as MetaQNN's state
+    is the layer just placed, the state after decision i is ``(i, option chosen)``; actions are the next
+    decision's options, and the last decision's only action is to terminate."""
 
     def __init__(self, space) -> None:
         self.space = space
         self.sizes = [len(options) for _, options in space.decisions()]
 
-    def actions(self, state: tuple) -> list:
-        step = len(state) - 1
+    def actions(self, state: tuple) -> list[tuple]:
+        step = 0 if state == START else state[0] + 1
         if step >= len(self.sizes):
             return [STOP]
-        return list(range(self.sizes[step]))
+        return [(step, a) for a in range(self.sizes[step])]
 
-    def next_state(self, state: tuple, action) -> tuple:
-        return state + (action,)
+    def next_state(self, state: tuple, action: tuple) -> tuple:
+        return action
 
-    def trajectory(self, arch) -> list[tuple[tuple, Any]]:
+    def trajectory(self, arch) -> list[tuple[tuple, tuple]]:
         """(state, action) pairs that build ``arch``, ending with the terminate action."""
-        choices = [int(c) for c in self.space.to_decisions(arch)]
-        states = [START + tuple(choices[:i]) for i in range(len(choices) + 1)]
-        return list(zip(states, choices + [STOP]))
+        states = [START] + [(i, int(c)) for i, c in enumerate(self.space.to_decisions(arch))]
+        return list(zip(states, states[1:] + [STOP]))
 
-    def arch(self, actions: list):
-        return self.space.from_decisions(actions)
+    def arch(self, actions: list[tuple]):
+        return self.space.from_decisions([choice for _, choice in actions])
 
 
 class LayersEnv:

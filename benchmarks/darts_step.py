@@ -165,7 +165,7 @@ def main(argv=None) -> int:
         print("xautodl is not installed (pip install --no-deps xautodl pyyaml): timing ours alone")
 
     print(f"NB201 supernet C=16 N=5, batch 64 of {source}; torch {torch.__version__}, {args.threads} thread(s); "
-          f"median of {args.rounds} rounds x {args.steps} steps")
+          f"median of {args.rounds} rounds x {args.steps} steps", flush=True)
     for order in args.orders:
         ours = make_ours(x, y, order, args.seed)
         peer = make_peer(order, args.seed) if have_peer else None
@@ -182,7 +182,7 @@ def main(argv=None) -> int:
         if peer is not None:
             mp = statistics.median(t_peer)
             line += f"   xautodl {mp * 1e3:8.1f} ms/step   ratio ours/xautodl {mo / mp:.2f}x"
-        print(line)
+        print(line, flush=True)
     return 0
 
 

@@ -71,3 +71,52 @@ class MixedOp(nn.Module):
 def _signature(module: nn.Module) -> tuple:
     """What makes two stateless ops of the same name compute the same thing (their stride)."""
     return (type(module).__name__, getattr(module, "stride", None))
+
+
+def fusable(modules: Sequence[nn.Module]) -> bool:
+    """Whether ``fused_relu_conv_bn`` can run these ops as one: ReLU-conv-BN ops of equal shape and settings."""
+    from workbench.nn.ops import ReLUConvBN
+
+    if len(modules) < 2 or not all(type(m) is ReLUConvBN for m in modules):
+        return False
+    c0, b0 = modules[0][1], modules[0][2]
+    for m in modules:
+        conv, bn = m[1], m[2]
+        if (conv.weight.shape != c0.weight.shape or conv.stride != c0.stride or conv.padding != c0.padding
+                or conv.dilation != c0.dilation or conv.groups != c0.groups or conv.bias is not None
+                or bn.affine != b0.affine or bn.track_running_stats != b0.track_running_stats
+                or bn.momentum != b0.momentum or bn.eps != b0.eps or bn.training != b0.training):
+            return False
+    return b0.momentum is not None
+
+
+def fused_relu_conv_bn(x: torch.Tensor, modules: Sequence[nn.Module], relu_x: torch.Tensor | None = None) -> list[torch.Tensor]:
+    """``[m(x) for m in modules]`` for ReLU-conv-BN ops of one input, computed as ONE convolution.
+
+    The ops' kernels are stacked along the output channels and their batch norms run as one (a batch norm is
+    per channel, so this is the same computation, running statistics included); one larger convolution uses a
+    CPU or GPU far better than several thin ones, and its input gradient sums the edges' for free.
+    """
+    import torch.nn.functional as F
+
+    convs = [m[1] for m in modules]
+    bns = [m[2] for m in modules]
+    c0, b0 = convs[0], bns[0]
+    r = F.relu(x) if relu_x is None else relu_x
+    y = F.conv2d(r, torch.cat([c.weight for c in convs]), None, c0.stride, c0.padding, c0.dilation, c0.groups)
+    use_batch_stats = b0.training or not b0.track_running_stats
+    if b0.track_running_stats:
+        mean = torch.cat([b.running_mean for b in bns])
+        var = torch.cat([b.running_var for b in bns])
+    else:
+        mean = var = None
+    weight = torch.cat([b.weight for b in bns]) if b0.affine else None
+    bias = torch.cat([b.bias for b in bns]) if b0.affine else None
+    y = F.batch_norm(y, mean, var, weight, bias, use_batch_stats, b0.momentum, b0.eps)
+    if b0.training and b0.track_running_stats:
+        with torch.no_grad():
+            for b, m_part, v_part in zip(bns, mean.chunk(len(bns)), var.chunk(len(bns))):
+                b.running_mean.copy_(m_part)
+                b.running_var.copy_(v_part)
+                b.num_batches_tracked.add_(1)
+    return list(y.chunk(len(modules), dim=1))

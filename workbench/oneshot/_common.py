@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
@@ -114,6 +115,8 @@ class DifferentiableSearch:
         self.benchmark_options = dict(benchmark_options or {})
         self.model_ = None
         self.epoch_ = 0
+        self._build_lock = threading.Lock()
+        self.estimator_note_: str | None = None  # why derived archs are not estimated, when they are not
 
     # --- description -----------------------------------------------------------------------------
     def hyperparameters(self) -> dict[str, Any]:
@@ -129,6 +132,11 @@ class DifferentiableSearch:
     def _build(self) -> None:
         if self.model_ is not None:
             return
+        with self._build_lock:  # a notebook cell may ask for ops while the run's thread builds
+            if self.model_ is None:
+                self._build_now()
+
+    def _build_now(self) -> None:
         from workbench import data as datasets
         from workbench.nn.training import resolve_device
 
@@ -149,15 +157,16 @@ class DifferentiableSearch:
         with torch.no_grad():
             for a in model.arch_parameters():  # DARTS: alphas start at 1e-3 * N(0, 1)
                 a.copy_(1e-3 * torch.randn(a.shape, generator=self.generator_))
-        self.model_ = model.to(self.device_)
-        self.weight_optimizer_ = torch.optim.SGD(self.model_.weights(), lr=self.lr, momentum=self.momentum,
+        model = model.to(self.device_)
+        self.weight_optimizer_ = torch.optim.SGD(model.weights(), lr=self.lr, momentum=self.momentum,
                                                  weight_decay=self.weight_decay)
-        self.arch_optimizer_ = torch.optim.Adam(self.model_.arch_parameters(), lr=self.arch_lr, betas=self.arch_betas,
+        self.arch_optimizer_ = torch.optim.Adam(model.arch_parameters(), lr=self.arch_lr, betas=self.arch_betas,
                                                 weight_decay=self.arch_weight_decay)
         self.loss_fn_ = nn.CrossEntropyLoss()
         self.epoch_state_: EpochState | None = None
         self.estimator_ = self._make_estimator()
         self.estimates_: dict[str, dict[str, float]] = {}
+        self.model_ = model  # last: a built strategy has everything above
 
     def _make_supernet(self, num_classes: int, in_channels: int) -> nn.Module:
         if self.space.name == "nb201":

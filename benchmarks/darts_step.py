@@ -67,7 +67,7 @@ def make_peer(order: int, seed: int):
     config = {"name": "DARTS-V1" if order == 1 else "DARTS-V2", "C": 16, "N": 5, "max_nodes": 4,
               "num_classes": 10, "space": NB201_OPS, "affine": False, "track_running_stats": True}
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.random.default_generator.manual_seed(seed)
         model = get_cell_based_tiny_net(config)
     w_opt = torch.optim.SGD(model.get_weights(), lr=0.025, momentum=0.9, weight_decay=3e-4)
     a_opt = torch.optim.Adam(model.get_alphas(), lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)

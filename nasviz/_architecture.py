@@ -37,11 +37,41 @@ class EdgeInfo(NamedTuple):
     angle: float  # direction at the label, degrees clockwise from "up" (plotly's marker.angle)
 
 
+class PanelInfo(NamedTuple):
+    name: str  # e.g. DARTS's "normal" / "reduce" cell; "" when the graph is one piece
+    y: float  # the vertical centre of the panel
+
+
 class ArchitectureInfo(NamedTuple):
     title: str
     nodes: list[NodeInfo]
     edges: list[EdgeInfo]
     ops: list[str]  # edge ops in legend order (first appearance)
+    panels: list[PanelInfo]
+
+
+# edges that only wire things together: drawn thin, without a text label
+STRUCTURAL_OPS = frozenset({"concat", "chain", "output", "input"})
+_PANEL_GAP = 1.5
+_TITLE_CHARS = 110
+
+
+def _panels(graph) -> list[tuple[str, list]]:
+    """Groups of nodes drawn one above the other: by the nodes' ``cell`` attribute (DARTS's normal and
+    reduce cells) where every node has one, else by connected piece."""
+    import networkx as nx
+
+    cells = nx.get_node_attributes(graph, "cell")
+    if cells and len(cells) == graph.number_of_nodes():
+        groups: dict[str, list] = {}
+        for node in graph.nodes:
+            groups.setdefault(str(cells[node]), []).append(node)
+        return list(groups.items())
+    pieces = [sorted(c, key=str) for c in nx.weakly_connected_components(graph)]
+    if len(pieces) <= 1:
+        return [("", list(graph.nodes))]
+    pieces.sort(key=lambda c: str(c[0]))
+    return [(f"part {i + 1}", c) for i, c in enumerate(pieces)]
 
 
 def _layers(graph) -> dict[Any, int]:
@@ -63,20 +93,40 @@ def _bezier(p0, c, p1, t: float) -> tuple[float, float]:
 def _get_architecture_info(space: Any, arch: Any, title: str | None = None) -> ArchitectureInfo:
     """Node positions, edge paths and labels for ``space.to_graph(arch)``, as plain data."""
     graph = space.to_graph(arch)
-    layer_of = _layers(graph)
-    by_layer: dict[int, list] = {}
-    for node in graph.nodes:
-        by_layer.setdefault(layer_of[node], []).append(node)
     pos: dict[Any, tuple[float, float]] = {}
-    for layer, members in by_layer.items():
-        members.sort(key=str)
-        for i, node in enumerate(members):
-            pos[node] = (float(layer), (len(members) - 1) / 2 - i)
+    layer_of: dict[Any, int] = {}
+    panels = []
+    top = 0.0
+    panel_of: dict[Any, int] = {}
+    for index, (name, members) in enumerate(_panels(graph)):
+        panel_of.update((node, index) for node in members)
+        sub = graph.subgraph(members)
+        layers = _layers(sub)
+        layer_of.update(layers)
+        by_layer: dict[int, list] = {}
+        for node in members:
+            by_layer.setdefault(layers[node], []).append(node)
+        height = max(len(m) for m in by_layer.values())
+        local: dict[Any, float] = {}
+        for layer in sorted(by_layer):
+            # order a layer by the mean height of its inputs (fewer crossings), then by name
+            def barycentre(node):
+                ys = [local[u] for u in sub.predecessors(node) if u in local]
+                return (-sum(ys) / len(ys) if ys else 0.0, str(node))
+
+            row = sorted(by_layer[layer], key=barycentre) if layer else sorted(by_layer[layer], key=str)
+            for i, node in enumerate(row):
+                local[node] = (len(row) - 1) / 2 - i
+        centre = top - (height - 1) / 2
+        for node, y in local.items():
+            pos[node] = (float(layers[node]), centre + y)
+        panels.append(PanelInfo(name, centre))
+        top -= height + _PANEL_GAP
     nodes = []
     for node, data in graph.nodes(data=True):
         label = str(data.get("label", node))
         nodes.append(NodeInfo(node, label, data.get("op"), layer_of[node], *pos[node]))
-    nodes.sort(key=lambda n: (n.layer, -n.y))
+    nodes.sort(key=lambda n: (panel_of[n.id], n.layer, -n.y))
 
     # long edges become arcs; alternate their side so parallel arcs do not overlap
     def span(edge) -> int:
@@ -90,12 +140,14 @@ def _get_architecture_info(space: Any, arch: Any, title: str | None = None) -> A
         length = math.hypot(dx, dy) or 1.0
         bend = 0.0
         if span((u, v)) > 1 or (dx == 0 and dy != 0):
-            bend, side = 0.45 * max(span((u, v)), 1) * side, -side
+            bend, side = (0.45 if dy == 0 else 0.25) * max(span((u, v)), 1) * side, -side
         control = ((p0[0] + p1[0]) / 2 - bend * dy / length, (p0[1] + p1[1]) / 2 + bend * dx / length)
         points = [_bezier(p0, control, p1, i / (_CURVE_POINTS - 1)) for i in range(_CURVE_POINTS)]
-        mx, my = _bezier(p0, control, p1, 0.5)
-        tx, ty = 2 * (control[0] - p0[0]) * 0.5 + 2 * (p1[0] - control[0]) * 0.5, \
-            2 * (control[1] - p0[1]) * 0.5 + 2 * (p1[1] - control[1]) * 0.5
+        # labels past the middle, so the edges fanning out of one node do not stack their labels
+        t = 0.5 if dy == 0 else 0.6
+        mx, my = _bezier(p0, control, p1, t)
+        tx = 2 * (1 - t) * (control[0] - p0[0]) + 2 * t * (p1[0] - control[0])
+        ty = 2 * (1 - t) * (control[1] - p0[1]) + 2 * t * (p1[1] - control[1])
         angle = 90.0 - math.degrees(math.atan2(ty, tx))
         op = data.get("op")
         if op is not None and op not in ops:
@@ -103,7 +155,9 @@ def _get_architecture_info(space: Any, arch: Any, title: str | None = None) -> A
         edges.append(EdgeInfo(u, v, op, tuple(p[0] for p in points), tuple(p[1] for p in points), mx, my, angle))
     if title is None:
         title = f"{getattr(space, 'name', '')} {graph.graph.get('arch') or ''}".strip()
-    return ArchitectureInfo(title, nodes, edges, ops)
+    if len(title) > _TITLE_CHARS:
+        title = title[:_TITLE_CHARS - 1] + "…"
+    return ArchitectureInfo(title, nodes, edges, ops, panels)
 
 
 def _architecture_traces(info: ArchitectureInfo) -> list[dict[str, Any]]:
@@ -120,11 +174,12 @@ def _architecture_traces(info: ArchitectureInfo) -> list[dict[str, Any]]:
         for e in members:
             xs += [*e.path_x, None]
             ys += [*e.path_y, None]
-        empty = op in EMPTY_OPS
+        faint = op in EMPTY_OPS or op in STRUCTURAL_OPS
         traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", name=op if op is not None else "edge",
                            legendgroup=op, showlegend=op is not None, hoverinfo="skip",
-                           line=dict(color=op_color(op), width=1.5 if empty else 3, dash="dot" if empty else "solid")))
-    labelled = [e for e in info.edges if e.op is not None]
+                           line=dict(color="#999999" if op in STRUCTURAL_OPS else op_color(op),
+                                     width=1.5 if faint else 3, dash="dot" if op in EMPTY_OPS else "solid")))
+    labelled = [e for e in info.edges if e.op is not None and e.op not in STRUCTURAL_OPS]
     colors = [op_color(e.op) for e in labelled]
     traces.append(dict(
         type="scatter", x=[e.label_x for e in labelled], y=[e.label_y for e in labelled], mode="markers+text",
@@ -134,15 +189,21 @@ def _architecture_traces(info: ArchitectureInfo) -> list[dict[str, Any]]:
         hovertext=[f"{e.source} → {e.target}: {e.op}" for e in labelled], hoverinfo="text"))
     traces.append(dict(
         type="scatter", x=[n.x for n in info.nodes], y=[n.y for n in info.nodes], mode="markers+text", name="nodes",
-        showlegend=False, text=[n.label for n in info.nodes], textposition="middle center",
+        showlegend=False, text=[n.label for n in info.nodes],
+        textposition=["middle center" if len(n.label) <= 3 else "bottom center" for n in info.nodes],
         marker=dict(size=30, color="white", line=dict(width=2, color=[_node_color(n.op) for n in info.nodes])),
         hovertext=[f"{n.label}: {n.op}" if n.op else n.label for n in info.nodes], hoverinfo="text"))
     return traces
 
 
 def _architecture_layout(info: ArchitectureInfo) -> dict[str, Any]:
-    return dict(title=dict(text=info.title, font=dict(size=12)), template="plotly_white", height=320,
-                margin=dict(l=10, r=10, t=40, b=10), legend=dict(title=dict(text="op")),
+    named = [p for p in info.panels if p.name]
+    annotations = [dict(x=0, xref="paper", xanchor="left", y=p.y + 0.9, yref="y", text=f"<b>{p.name}</b>",
+                        showarrow=False, font=dict(size=12)) for p in named]
+    span = max(n.y for n in info.nodes) - min(n.y for n in info.nodes) if info.nodes else 0.0
+    return dict(title=dict(text=info.title, font=dict(size=12)), template="plotly_white",
+                height=int(min(900, max(320, 80 + 70 * span))), margin=dict(l=10, r=10, t=40, b=10),
+                legend=dict(title=dict(text="op")), annotations=annotations,
                 xaxis=dict(visible=False), yaxis=dict(visible=False), meta="workbench-architecture")
 
 

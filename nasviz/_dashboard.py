@@ -5,7 +5,7 @@ How it stays out of the search's way (see DESIGN.md, "Threads and widgets"):
 
 - the run's worker thread only calls ``_enqueue`` (an O(1) ``deque.append``) for each event; it never
   touches a widget;
-- one render loop, in its own thread, wakes every ``interval_s`` seconds, takes every queued event and
+- one render loop, in its own thread, wakes every ``interval_s`` seconds (0.5 by default), takes every queued event and
   applies them together inside ``fig.batch_update()`` / ``widget.hold_sync()``, so a search that finishes
   thousands of trials a second costs a few redraws a second, not one per trial;
 - button callbacks (run by the kernel's main thread) only call ``run.start()``/``pause()``/``resume()``/
@@ -31,12 +31,12 @@ class Dashboard:
     """``Dashboard(run)`` shows and controls one run; ``Dashboard(make_run=panel.make_run, controls=panel)``
     builds a new run from a control panel each time Start is pressed. Display it as a cell's last value.
 
-    ``interval_s`` caps the redraw rate (default 4 per second); ``x`` is the history's x axis
+    ``interval_s`` caps the redraw rate (default twice a second); ``x`` is the history's x axis
     (``"evaluations"`` or ``"sim_seconds"``).
     """
 
     def __init__(self, run: Any = None, *, make_run: Callable[[], Any] | None = None, controls: Any = None,
-                 interval_s: float = 0.25, x: str = "evaluations") -> None:
+                 interval_s: float = 0.5, x: str = "evaluations") -> None:
         import ipywidgets as widgets
         import plotly.graph_objects as go
 
@@ -59,6 +59,8 @@ class Dashboard:
         #: how many redraws and events the render loop did (for tests and the overhead benchmark)
         self.renders = 0
         self.events_applied = 0
+        #: CPU seconds the render loop spent drawing (what the dashboard costs the kernel)
+        self.render_cpu_s = 0.0
         #: ids of the threads that changed widgets: the render loop's, and the caller's for attach()
         self.drawing_threads: set[int] = set()
 
@@ -75,9 +77,10 @@ class Dashboard:
         self.stop_button.on_click(lambda _: self.run is not None and self.run.stop())
         self.architecture = go.FigureWidget(layout=dict(_architecture_layout_empty()))
         self.history = go.FigureWidget(_get_history_plot(self._history.info()))
-        self.alphas = go.FigureWidget()
+        # made on the first architecture weights: each FigureWidget carries plotly.js to the browser
+        self.alphas: Any = None
         self._alphas_shape: tuple | None = None
-        self.alphas_box = widgets.VBox([self.alphas], layout=widgets.Layout(display="none"))
+        self.alphas_box = widgets.VBox([], layout=widgets.Layout(display="none"))
         buttons = widgets.HBox([self.start_button, self.pause_button, self.resume_button, self.stop_button,
                                 self.progress])
         parts = [getattr(controls, "widget", controls)] if controls is not None else []
@@ -115,7 +118,7 @@ class Dashboard:
             self.alphas_box.layout.display = "none"
             self._draw_history()
             if run.best is not None:
-                self._draw_architecture(run.best.arch)
+                self._draw_architecture(run.best.arch, _incumbent_title(run.best))
             self._draw_controls(run)
             generation = self._generation
         self._render_thread = threading.Thread(target=self._loop, args=(generation,), daemon=True,
@@ -163,7 +166,9 @@ class Dashboard:
                 if generation != self._generation:
                     return
                 done = self.run.status in FINAL
+                cpu = time.thread_time()
                 self._render()
+                self.render_cpu_s += time.thread_time() - cpu
                 if done and not self._queue:
                     return
 
@@ -174,7 +179,7 @@ class Dashboard:
         self.drawing_threads.add(threading.get_ident())
         self.renders += 1
         self.events_applied += len(events)
-        incumbent = arch = alphas = None
+        incumbent = arch = alphas = None  # the latest of each in this batch of events
         new_points = False
         for event in events:
             kind = type(event).__name__
@@ -182,20 +187,22 @@ class Dashboard:
                 self._history.add(event.trial)
                 new_points = True
             elif kind == "IncumbentChanged":
-                incumbent = event.trial.arch
+                incumbent = event.trial
             elif kind == "EpochFinished":
                 row = _epoch_row(event)
                 if row is not None:
                     self._history.add(row)
                     new_points = True
                 if event.arch:
-                    arch = event.arch
+                    arch = (event.arch, f"derived after epoch {event.epoch + 1}")
                 if event.alphas:
                     alphas = event
         if new_points:
             self._draw_history()
-        if incumbent or arch:
-            self._draw_architecture(incumbent or arch)
+        if incumbent is not None:
+            self._draw_architecture(incumbent.arch, _incumbent_title(incumbent))
+        elif arch is not None:
+            self._draw_architecture(*arch)
         if alphas is not None:
             self._draw_alphas(alphas)
         self._draw_controls(self.run)
@@ -214,16 +221,21 @@ class Dashboard:
             test.x, test.y = np.asarray(test_x), np.asarray(test_y)
             if h.test_metric and test.name == TRACE_NAMES[2]:
                 test.name = f"{TRACE_NAMES[2]} ({h.test_metric})"
-            self.history.layout.xaxis.title.text = "epochs" if self.run is not None and \
-                getattr(self.run, "kind", "") == "oneshot" else ("evaluations" if self.x_axis == "evaluations"
-                                                                 else "simulated training seconds")
+            x_title = "epochs" if getattr(self.run, "kind", "") == "oneshot" else \
+                ("evaluations" if self.x_axis == "evaluations" else "simulated training seconds")
+            if self.history.layout.xaxis.title.text != x_title:
+                self.history.layout.xaxis.title.text = x_title
 
-    def _draw_architecture(self, arch_text: str) -> None:
-        if arch_text == self._arch_text or self.run is None:
+    def _draw_architecture(self, arch_text: str, title: str) -> None:
+        if self.run is None:
             return
+        if arch_text == self._arch_text:
+            self.architecture.layout.title.text = title
+            return
+        first = self._arch_text is None
         self._arch_text = arch_text
         space = self.run.space
-        info = _get_architecture_info(space, space.from_string(arch_text), title=f"incumbent: {arch_text}")
+        info = _get_architecture_info(space, space.from_string(arch_text), title=title)
         traces = _architecture_traces(info)
         fig = self.architecture
         by_name = {t.name: t for t in fig.data}
@@ -233,25 +245,44 @@ class Dashboard:
             by_name = {t.name: t for t in fig.data}
         wanted = {t["name"] for t in traces}
         with fig.batch_update():
-            for spec in traces:
+            for spec in traces:  # only what changes between archs: coordinates, labels, their colours
                 trace = by_name[spec["name"]]
-                for key, value in spec.items():
-                    if key not in ("type", "name"):
-                        trace[key] = value
+                trace.x, trace.y = spec["x"], spec["y"]
+                trace.showlegend = spec["showlegend"]
+                if spec["name"] == "ops":
+                    trace.text, trace.hovertext = spec["text"], spec["hovertext"]
+                    trace.marker.color, trace.marker.angle = spec["marker"]["color"], spec["marker"]["angle"]
+                    trace.textfont.color = spec["textfont"]["color"]
+                elif spec["name"] == "nodes":
+                    trace.text, trace.hovertext = spec["text"], spec["hovertext"]
+                    trace.textposition = spec["textposition"]
+                    trace.marker.line.color = spec["marker"]["line"]["color"]
             for name, trace in by_name.items():
                 if name not in wanted:  # an op the new incumbent does not use
                     trace.x, trace.y, trace.showlegend = [], [], False
-            fig.layout.update(_architecture_layout(info))
+            if first:  # the layout (template, axes, size) once; afterwards only what differs
+                fig.layout.update(_architecture_layout(info))
+            else:
+                layout = _architecture_layout(info)
+                fig.layout.title.text = title
+                fig.layout.height = layout["height"]
+                fig.layout.annotations = layout["annotations"]
 
     def _draw_alphas(self, event: Any) -> None:
         info = _get_alphas_info(event.alphas, ops=event.ops or None, edges=event.edges or None)
         shape = tuple((c.name, len(c.edges), len(c.ops)) for c in info.cells)
         if shape != self._alphas_shape:
+            import plotly.graph_objects as go
+
             fresh = _get_alphas_plot(info, title=f"architecture weights after epoch {event.epoch + 1}")
-            with self.alphas.batch_update():
-                self.alphas.data = []
-            self.alphas.add_traces(fresh.data)
-            self.alphas.layout = fresh.layout
+            if self.alphas is None:
+                self.alphas = go.FigureWidget(fresh)
+                self.alphas_box.children = (self.alphas,)
+            else:
+                with self.alphas.batch_update():
+                    self.alphas.data = []
+                self.alphas.add_traces(fresh.data)
+                self.alphas.layout = fresh.layout
             self._alphas_shape = shape
         else:
             with self.alphas.batch_update():
@@ -295,6 +326,10 @@ def _architecture_layout_empty() -> dict:
     return dict(template="plotly_white", height=320, margin=dict(l=10, r=10, t=40, b=10),
                 title=dict(text="incumbent: none yet", font=dict(size=12)), xaxis=dict(visible=False),
                 yaxis=dict(visible=False), meta="workbench-architecture")
+
+
+def _incumbent_title(trial: Any) -> str:
+    return f"incumbent: trial {trial.number}, objective {trial.objective:.4g}"
 
 
 def _epoch_row(event: Any) -> dict | None:

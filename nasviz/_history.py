@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping, NamedTuple
 
 X_AXES = {"evaluations": "evaluations", "sim_seconds": "simulated training seconds"}
 TRACE_NAMES = ("trials", "best so far", "test of best")  # trace order, relied on by the dashboard
+_MISSING = object()
 
 
 class HistoryInfo(NamedTuple):
@@ -68,21 +69,27 @@ class HistoryAccumulator:
         self._best_test: float | None = None
 
     def add(self, trial: Any) -> None:
-        row = _as_row(trial)
-        if not row["ok"]:
+        result = getattr(trial, "result", _MISSING)
+        if result is _MISSING:  # a trial's dict
+            row = _as_row(trial)
+            ok, objective, number, sim = row["ok"], row["objective"], row["number"], row["sim_time_s"]
+            metrics, arch, fidelity = row["metrics"], row["arch"], trial.get("fidelity")
+        else:  # a Trial record: read its fields directly (the live dashboard adds thousands a second)
+            ok = result is not None and getattr(trial, "status", "ok") == "ok"
+            objective = result.objective if ok else None
+            number, sim, arch = trial.number, trial.sim_time_s, trial.arch
+            metrics, fidelity = (result.metrics, result.fidelity) if ok else ({}, None)
+        if not ok:
             self.failed += 1
             return
         if self._auto_test and self.test_metric is None:
-            fidelity = getattr(getattr(trial, "result", None), "fidelity", None)
-            if fidelity is None and isinstance(trial, Mapping):
-                fidelity = trial.get("fidelity")
-            self.test_metric = default_test_metric(row["metrics"], fidelity)
-        self.x.append(float(row["number"] + 1) if self.x_axis == "evaluations" else row["sim_time_s"])
-        self.objective.append(row["objective"])
-        if row["objective"] > self._best:
-            self._best = row["objective"]
-            self.best_arch = row["arch"]
-            value = row["metrics"].get(self.test_metric) if self.test_metric else None
+            self.test_metric = default_test_metric(metrics, fidelity)
+        self.x.append(float(number + 1) if self.x_axis == "evaluations" else float(sim))
+        self.objective.append(objective)
+        if objective > self._best:
+            self._best = objective
+            self.best_arch = arch
+            value = metrics.get(self.test_metric) if self.test_metric else None
             self._best_test = float(value) if value is not None else None
         self.best.append(self._best)
         self.test_of_best.append(self._best_test)

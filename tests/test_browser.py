@@ -83,6 +83,13 @@ def lab(tmp_path, nb201_table_path):
            "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "lab-settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "lab-workspaces")}
     env.pop("WORKBENCH_BATCH", None)
+    # render every cell (JupyterLab 4 otherwise only renders the cells in view)
+    settings = tmp_path / "lab-settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    news = tmp_path / "lab-settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')  # no news pop-up
     log = open(tmp_path / "lab.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "workbench.cli", "lab", "--dir", str(folder), "--port", str(port), "--no-browser", "--",
@@ -124,12 +131,12 @@ def test_quickstart_live_search_in_chromium(lab, playwright_sync, tmp_path):
             page.set_default_timeout(60_000)
             page.goto(f"{lab}/lab/tree/00_quickstart.ipynb")
             page.wait_for_selector(".jp-Notebook .jp-Cell", state="visible")
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", state="attached")
+            page.locator(".jp-StatusBar-Item", has_text="Idle").first.wait_for(state="visible")
 
             # Run -> Run All Cells, as a user would; wait until every code cell has run
+            code_cells = page.locator(".jp-CodeCell").count()
             page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
             page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-            code_cells = page.locator(".jp-CodeCell").count()
 
             def all_ran():
                 prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()

@@ -3,6 +3,7 @@ derive archs of their space, and one-shot runs pause, stop and resume exactly.""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import torch
@@ -197,3 +198,52 @@ def test_stop_inside_an_epoch_resumes_at_the_next_batch(store_path):
     assert len(resumed.epochs) == 2
     assert _final_alphas(resumed) == _final_alphas(reference)
     assert resumed.epochs[-1].metrics["batches"] == 3
+
+
+def test_each_epoch_looks_up_the_derived_nb201_arch(nb201_table_path):
+    """On NB201 the derived arch's benchmark accuracy is a metric of every epoch (how collapse shows)."""
+    from workbench import estimators
+
+    darts = oneshot.create("darts", space="nb201", batches_per_step=1, seed=0, benchmark=str(nb201_table_path),
+                           **TINY)
+    report = darts.step()
+    truth = estimators.create("tabular", space="nb201", benchmark=str(nb201_table_path)).evaluate(report["arch"])
+    assert report["metrics"]["derived_objective"] == truth.objective
+    assert report["metrics"]["derived_val_acc@200"] == truth.metrics["val_acc@200"]
+
+
+def test_each_epoch_asks_the_nb301_surrogate_on_the_darts_space(shared_data):
+    from tests.conftest import need
+
+    model = need(shared_data / "nb301" / "model_v2.onnx", "NB301 surrogate model")
+    darts = oneshot.create("darts", space="darts", batches_per_step=1, seed=0, benchmark=str(model), **TINY)
+    metrics = darts.step()["metrics"]
+    assert 0.0 < metrics["derived_objective"] <= 100.0
+
+
+def test_pause_takes_effect_at_the_next_batch_and_resume_continues_exactly(store_path):
+    options = dict(TINY, batches_per_step=4, order=1)
+    reference = Run(space="nb201", strategy="darts", strategy_options=options, budget=Budget(epochs=2), seed=9,
+                    store=store_path).run()
+    run = Run(space="nb201", strategy="darts", strategy_options=options, budget=Budget(epochs=2), seed=9,
+              store=store_path)
+    step = run.strategy.step
+
+    def pause_inside_the_first_epoch(should_stop=None):
+        if not run.epochs and run.strategy.epoch_state_ is None:
+            run.pause()  # before the first batch: the step must stop after it, inside the epoch
+        return step(should_stop=should_stop)
+
+    run.strategy.step = pause_inside_the_first_epoch
+    run.start()
+    deadline = time.monotonic() + 120
+    while run.status != "paused" or run.strategy.epoch_state_ is None:
+        assert time.monotonic() < deadline and run.status in ("created", "running", "paused")
+        time.sleep(0.02)
+    time.sleep(0.3)  # the worker now waits between two batches of epoch 0
+    assert run.strategy.epoch_state_.cursor == 1 and not run.epochs
+    assert run.store.latest_checkpoint(run.id)[0] == 0  # the interrupted epoch's state is in the store
+    run.resume()
+    assert run.join(120) == "finished"
+    assert run.strategy.alphas() == reference.strategy.alphas()
+    assert [e.metrics["batches"] for e in run.epochs] == [4, 4]

@@ -49,7 +49,11 @@ def test_every_trial_reaches_the_history_in_few_redraws(tabular):
     assert all(b >= a for a, b in zip(best.y, best.y[1:]))
     assert best.y[-1] == run.best.objective
     assert test.name == "test of best (test_acc_analognas@200)"
-    assert dash.architecture.layout.title.text == f"incumbent: {run.best.arch}"
+    best = run.best
+    assert dash.architecture.layout.title.text == f"incumbent: trial {best.number}, objective {best.objective:.4g}"
+    drawn = next(t for t in dash.architecture.data if t.name == "ops")
+    shown = run.space.from_string(best.arch)
+    assert sorted(drawn.text) == sorted(shown)  # the six edges' ops of the incumbent
     # the batched render loop: 400 trials + incumbent and status events in a handful of redraws
     assert dash.events_applied >= 402
     assert dash.renders <= 3 + dash.events_applied // 50
@@ -136,7 +140,7 @@ class AlphaStrategy:
 def test_one_shot_epochs_show_alphas_heatmap_and_derived_arch():
     run = Run(space="nb201", strategy=AlphaStrategy(), budget=Budget(epochs=4), seed=0)
     dash = nasviz.Dashboard(run, interval_s=0.05)
-    assert dash.alphas_box.layout.display == "none"
+    assert dash.alphas_box.layout.display == "none" and dash.alphas is None
     dash.start_button.click()
     assert run.join(10) == "finished" and dash.wait(5)
     assert dash.alphas_box.layout.display == "flex"
@@ -148,7 +152,9 @@ def test_one_shot_epochs_show_alphas_heatmap_and_derived_arch():
     assert dash.alphas.layout.title.text == "architecture weights after epoch 4"
     assert list(dash.history.data[0].y) == [51.0, 52.0, 53.0, 54.0]
     assert dash.history.layout.xaxis.title.text == "epochs"
-    assert dash.architecture.layout.title.text.endswith("skip_connect~2|")
+    assert dash.architecture.layout.title.text == "derived after epoch 4"
+    assert sorted(next(t for t in dash.architecture.data if t.name == "ops").text) == \
+        sorted(["nor_conv_3x3"] * 5 + ["skip_connect"])
     assert "4 epochs" in dash.status.value
 
 

@@ -17,7 +17,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from workbench.nn.mixed_op import ArchState, MixedOp, fusable, fused_relu_conv_bn
+from workbench.nn.mixed_op import ArchState, MixedOp
 from workbench.nn.nb201 import EDGES, NB201Network
 from workbench.nn.ops import NB201_OPS
 
@@ -25,57 +25,22 @@ NB201_OP_NAMES: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_
 
 
 class NB201MixedCell(nn.Module):
-    """An NB201 cell whose 6 edges are mixed ops; node i sums its incoming edges, node 3 is the output.
-
-    With ``fuse`` (the default), the same conv op on the edges that leave one node runs as one convolution
-    (``fused_relu_conv_bn``) and parameter-free ops run once per node: the same sums, computed faster.
-    """
+    """An NB201 cell whose 6 edges are mixed ops; node i sums its incoming edges, node 3 is the output."""
 
     def __init__(self, channels: int, ops: Sequence[str], state: ArchState, affine: bool = False,
-                 track_running_stats: bool = True, fuse: bool = True) -> None:
+                 track_running_stats: bool = True) -> None:
         super().__init__()
         self.state = state
-        self.fuse = fuse
-        self.op_names = tuple(ops)
         self.edges = nn.ModuleList(
             MixedOp({op: NB201_OPS[op](channels, channels, 1, affine=affine, track_running_stats=track_running_stats)
                      for op in ops})
             for _ in EDGES
         )
-        self._out_edges = tuple(tuple(e for e, (j, _) in enumerate(EDGES) if j == source) for source in range(3))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         weights, index = self.state.weights["normal"], self.state.index.get("normal")
-        if index is not None or not self.fuse:
-            return self._forward_by_edge(x, weights, index)
-        totals: list[torch.Tensor | None] = [None] * 4
         nodes = [x]
-        for source in range(3):
-            src = nodes[source]
-            out = self._out_edges[source]
-            relu_src = None
-            for k, name in enumerate(self.op_names):
-                if name == "none":  # contributes zero, and zero gradients
-                    continue
-                mods = [self.edges[e].ops[k] for e in out]
-                if fusable(mods):
-                    if relu_src is None:
-                        relu_src = torch.relu(src)
-                    ys = fused_relu_conv_bn(src, mods, relu_src)
-                elif self.edges[out[0]]._stateless[k]:
-                    ys = [mods[0](src)] * len(out)
-                else:
-                    ys = [m(src) for m in mods]
-                for e, y in zip(out, ys):
-                    i = EDGES[e][1]
-                    w = weights[e, k]
-                    totals[i] = y * w if totals[i] is None else torch.addcmul(totals[i], y, w)
-            nodes.append(totals[source + 1] if totals[source + 1] is not None else torch.zeros_like(x))
-        return nodes[3]
-
-    def _forward_by_edge(self, x: torch.Tensor, weights: torch.Tensor, index) -> torch.Tensor:
-        nodes = [x]
-        cache: dict = {}
+        cache: dict = {}  # parameter-free ops (pooling) of one node run once for all its out-edges
         for i in range(1, 4):
             total = None
             for e, (j, target) in enumerate(EDGES):
@@ -92,8 +57,7 @@ class NB201Supernet(nn.Module):
     cell_types = ("normal",)
 
     def __init__(self, num_classes: int, in_channels: int = 3, channels: int = 16, cells_per_stage: int = 5,
-                 ops: Sequence[str] = NB201_OP_NAMES, affine: bool = False, track_running_stats: bool = True,
-                 fuse: bool = True) -> None:
+                 ops: Sequence[str] = NB201_OP_NAMES, affine: bool = False, track_running_stats: bool = True) -> None:
         super().__init__()
         unknown = [op for op in ops if op not in NB201_OPS]
         if unknown:
@@ -103,7 +67,7 @@ class NB201Supernet(nn.Module):
         self.state = ArchState()
         self.network = NB201Network(None, num_classes, in_channels, channels, cells_per_stage,
                                     cell_factory=lambda c: NB201MixedCell(c, self.ops, self.state, affine,
-                                                                          track_running_stats, fuse))
+                                                                          track_running_stats))
         self.alphas = nn.Parameter(torch.zeros(len(EDGES), len(self.ops)))
 
     def arch_parameters(self) -> list[nn.Parameter]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import io
 import math
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -115,6 +116,7 @@ class DifferentiableSearch:
         self.benchmark_options = dict(benchmark_options or {})
         self.model_ = None
         self.epoch_ = 0
+        self.epoch_state_: EpochState | None = None  # set while an epoch is under way
         self._build_lock = threading.Lock()
         self.estimator_note_: str | None = None  # why derived archs are not estimated, when they are not
 
@@ -149,10 +151,10 @@ class DifferentiableSearch:
         self.x_train_, self.y_train_ = x[:n_train], y[:n_train]
         self.x_val_, self.y_val_ = x[n_train:], y[n_train:]
         self.splits_ = splits
-        seed = self.seed if self.seed is not None else int(torch.seed() % 2**63)
+        seed = self.seed if self.seed is not None else secrets.randbits(63)  # fresh, without touching torch's
         self.generator_ = torch.Generator().manual_seed(int(seed))
         with torch.random.fork_rng(devices=[]):  # module init draws from torch's global generator
-            torch.manual_seed(int(seed))
+            torch.random.default_generator.manual_seed(int(seed))  # the CPU one only: CUDA state stays
             model = self._make_supernet(splits.num_classes, splits.in_channels)
         with torch.no_grad():
             for a in model.arch_parameters():  # DARTS: alphas start at 1e-3 * N(0, 1)
@@ -163,7 +165,7 @@ class DifferentiableSearch:
         self.arch_optimizer_ = torch.optim.Adam(model.arch_parameters(), lr=self.arch_lr, betas=self.arch_betas,
                                                 weight_decay=self.arch_weight_decay)
         self.loss_fn_ = nn.CrossEntropyLoss()
-        self.epoch_state_: EpochState | None = None
+        self.epoch_state_ = None
         self.estimator_ = self._make_estimator()
         self.estimates_: dict[str, dict[str, float]] = {}
         self.model_ = model  # last: a built strategy has everything above

@@ -41,7 +41,7 @@ def once(workload, seed, dashboard):
     dash = nasviz.Dashboard(run) if dashboard else None  # default redraw cap: twice a second
     if dash is not None:
         display(dash)  # the widgets live in this kernel; their messages go out on iopub
-    time.sleep(0.5)  # both ways: let the kernel send the new widgets (plotly.js inside) before timing
+    time.sleep(2.0)  # both ways: let the kernel send the new widgets (5 MB of plotly.js each) before timing
     start = time.perf_counter()
     run.start()
     run.join()
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--train-evaluations", type=int, default=12)
-    parser.add_argument("--tabular-evaluations", type=int, default=3000)
+    parser.add_argument("--tabular-evaluations", type=int, default=15000)
     args = parser.parse_args(argv)
     table = os.environ.get("WORKBENCH_NB201_TABLE") or str(ROOT.parent / "shared" / "data" / "nb201" / "nb201_table.csv")
     if not Path(table).is_file():

@@ -8,6 +8,9 @@ How it stays out of the search's way (see DESIGN.md, "Threads and widgets"):
 - one render loop, in its own thread, wakes every ``interval_s`` seconds (0.5 by default), takes every queued event and
   applies them together inside ``fig.batch_update()`` / ``widget.hold_sync()``, so a search that finishes
   thousands of trials a second costs a few redraws a second, not one per trial;
+- the loop backs off by itself: after a redraw that took ``t`` seconds it sleeps at least ``t * backoff``
+  (default 40), so drawing never takes more than about 1/40 of the time, however heavy the figures or busy the
+  machine (a redraw waits for the GIL too, so a busy search makes it slower and the dashboard quieter);
 - button callbacks (run by the kernel's main thread) only call ``run.start()``/``pause()``/``resume()``/
   ``stop()``, or build and start a new run through ``make_run``; they never wait.
 """
@@ -36,7 +39,7 @@ class Dashboard:
     """
 
     def __init__(self, run: Any = None, *, make_run: Callable[[], Any] | None = None, controls: Any = None,
-                 interval_s: float = 0.5, x: str = "evaluations") -> None:
+                 interval_s: float = 0.5, x: str = "evaluations", backoff: float = 40.0) -> None:
         import ipywidgets as widgets
         import plotly.graph_objects as go
 
@@ -45,6 +48,8 @@ class Dashboard:
         if run is None and make_run is None:
             raise ValueError("a Dashboard needs a run, or make_run (a function that builds one) for its Start button")
         self.interval_s = float(interval_s)
+        self.backoff = float(backoff)
+        self._sleep_s = self.interval_s
         self.x_axis = x
         self.run: Any = None
         self._make_run = make_run
@@ -161,14 +166,15 @@ class Dashboard:
     # --- the render loop -----------------------------------------------------------------------------
     def _loop(self, generation: int) -> None:
         while True:
-            time.sleep(self.interval_s)
+            time.sleep(self._sleep_s)
             with self._render_lock:
                 if generation != self._generation:
                     return
                 done = self.run.status in FINAL
-                cpu = time.thread_time()
+                cpu, wall = time.thread_time(), time.perf_counter()
                 self._render()
                 self.render_cpu_s += time.thread_time() - cpu
+                self._sleep_s = max(self.interval_s, (time.perf_counter() - wall) * self.backoff)
                 if done and not self._queue:
                     return
 

@@ -67,6 +67,27 @@ class GenotypeCell(nn.Module):
         return torch.cat([states[i] for i in self.concat], dim=1)
 
 
+def build_cell_stack(in_channels: int, channels: int, layers: int, stem_multiplier: int, make_cell):
+    """The DARTS macro-structure shared by the evaluation network and the supernet: a stem convolution, then
+    ``layers`` cells, each fed by the two previous outputs, doubling channels at the reductions (1/3 and 2/3
+    depth). ``make_cell(c_pp, c_p, c_curr, reduction, reduction_prev) -> (cell, out_channels)``.
+    Returns ``(stem, cells, channels of the last output)``."""
+    c_curr = stem_multiplier * channels
+    stem = nn.Sequential(nn.Conv2d(in_channels, c_curr, 3, padding=1, bias=False), nn.BatchNorm2d(c_curr))
+    c_pp, c_p, c_curr = c_curr, c_curr, channels
+    cells = nn.ModuleList()
+    reduction_prev = False
+    for i in range(layers):
+        reduction = i in reduction_layers(layers)
+        if reduction:
+            c_curr *= 2
+        cell, c_out = make_cell(c_pp, c_p, c_curr, reduction, reduction_prev)
+        cells.append(cell)
+        reduction_prev = reduction
+        c_pp, c_p = c_p, c_out
+    return stem, cells, c_p
+
+
 class DARTSNetwork(nn.Module):
     """Stem conv, ``layers`` cells (reductions at 1/3 and 2/3 depth), global pooling and a linear classifier."""
 
@@ -76,22 +97,13 @@ class DARTSNetwork(nn.Module):
         if layers < 1 or channels < 1:
             raise ValueError(f"DARTSNetwork needs layers >= 1 and channels >= 1, got layers={layers}, channels={channels}")
         self.genotype = genotype
-        c_curr = stem_multiplier * channels
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, c_curr, 3, padding=1, bias=False), nn.BatchNorm2d(c_curr))
-        c_pp, c_p, c_curr = c_curr, c_curr, channels
-        self.cells = nn.ModuleList()
-        reduction_prev = False
-        for i in range(layers):
-            reduction = i in reduction_layers(layers)
-            if reduction:
-                c_curr *= 2
-                pairs, concat = genotype.reduce, genotype.reduce_concat
-            else:
-                pairs, concat = genotype.normal, genotype.normal_concat
+
+        def make_cell(c_pp: int, c_p: int, c_curr: int, reduction: bool, reduction_prev: bool):
+            pairs, concat = (genotype.reduce, genotype.reduce_concat) if reduction else (genotype.normal, genotype.normal_concat)
             cell = GenotypeCell(pairs, concat, c_pp, c_p, c_curr, reduction, reduction_prev)
-            self.cells.append(cell)
-            reduction_prev = reduction
-            c_pp, c_p = c_p, cell.multiplier * c_curr
+            return cell, cell.multiplier * c_curr
+
+        self.stem, self.cells, c_p = build_cell_stack(in_channels, channels, layers, stem_multiplier, make_cell)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c_p, num_classes)
         self.drop_path_prob = drop_path_prob

@@ -17,7 +17,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from workbench.nn.darts_network import reduction_layers
+from workbench.nn.darts_network import build_cell_stack
 from workbench.nn.darts_ops import DARTS_OP_FACTORIES, make_darts_op
 from workbench.nn.mixed_op import ArchState, MixedOp
 from workbench.nn.ops import FactorizedReduce, ReLUConvBN
@@ -86,19 +86,13 @@ class DARTSSupernet(nn.Module):
         self.steps = steps
         self.edges = darts_edges(steps)
         self.state = ArchState()
-        c_curr = stem_multiplier * channels
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, c_curr, 3, padding=1, bias=False), nn.BatchNorm2d(c_curr))
-        c_pp, c_p, c_curr = c_curr, c_curr, channels
-        self.cells = nn.ModuleList()
-        reduction_prev = False
-        for i in range(layers):
-            reduction = i in reduction_layers(layers)
-            if reduction:
-                c_curr *= 2
-            self.cells.append(DARTSSearchCell(steps, c_pp, c_p, c_curr, reduction, reduction_prev, self.ops,
-                                              self.state, track_running_stats))
-            reduction_prev = reduction
-            c_pp, c_p = c_p, steps * c_curr
+
+        def make_cell(c_pp: int, c_p: int, c_curr: int, reduction: bool, reduction_prev: bool):
+            cell = DARTSSearchCell(steps, c_pp, c_p, c_curr, reduction, reduction_prev, self.ops, self.state,
+                                   track_running_stats)
+            return cell, steps * c_curr
+
+        self.stem, self.cells, c_p = build_cell_stack(in_channels, channels, layers, stem_multiplier, make_cell)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c_p, num_classes)
         self.alphas_normal = nn.Parameter(torch.zeros(len(self.edges), len(self.ops)))

@@ -202,7 +202,6 @@ class Store:
             )
             if checkpoint is not None:
                 self._put_checkpoint(cur, run_id, trial.number + 1, checkpoint)
-            cur.execute("UPDATE runs SET updated=? WHERE id=?", (time.time(), run_id))
 
     def trials(self, run_id: str) -> list[Trial]:
         with self._lock:
@@ -227,7 +226,6 @@ class Store:
                         (run_id, epoch, _json(metrics), _json(alphas) if alphas is not None else None, arch, time.time()))
             if checkpoint is not None:
                 self._put_checkpoint(cur, run_id, epoch + 1, checkpoint)
-            cur.execute("UPDATE runs SET updated=? WHERE id=?", (time.time(), run_id))
 
     def epochs(self, run_id: str) -> list[dict[str, Any]]:
         with self._lock:

@@ -59,6 +59,18 @@ class SearchSpace(ABC):
     def neighbours(self, arch: Arch) -> list[Arch]:
         """Every arch one mutation away from ``arch``."""
 
+    def distinct_members(self, candidates, exclude: Any = None) -> list[Arch]:
+        """The valid ``candidates``, one per ``key()`` (isomorphism class), none equivalent to ``exclude``."""
+        seen = {self.key(exclude)} if exclude is not None else set()
+        out = []
+        for child in candidates:
+            if self.contains(child):
+                k = self.key(child)
+                if k not in seen:
+                    seen.add(k)
+                    out.append(child)
+        return out
+
     def size(self) -> int | None:
         """Number of archs, or None where the space is not finite or not enumerable."""
         return None

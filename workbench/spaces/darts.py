@@ -275,14 +275,7 @@ class DARTSSpace(SearchSpace):
     def neighbours(self, arch: Any) -> list[Genotype]:
         """Every genotype one op change or one input change away, one per isomorphism class."""
         g = self.validate(arch)
-        seen = {self.key(g)}
-        out = []
-        for child in self._edits(g):
-            k = self.key(child)
-            if k not in seen:
-                seen.add(k)
-                out.append(child)
-        return out
+        return self.distinct_members(self._edits(g), exclude=g)
 
     # --- decisions: per cell and node, the input pair then the op of each of the two edges -------------
     def decisions(self) -> list[tuple[str, Sequence[Any]]]:

@@ -336,8 +336,6 @@ class NB101Space(SearchSpace):
         """Every valid cell one edge flip or one op change away (7-vertex form), one per isomorphism class,
         excluding cells isomorphic to ``arch``."""
         parent = _pad_to(self.validate(arch), MAX_VERTICES)
-        seen = {self.key(parent)}
-        out: list[NB101Arch] = []
         base = np.array(parent.matrix, dtype=np.int8)
         candidates: list[NB101Arch] = []
         for i, j in zip(*np.triu_indices(MAX_VERTICES, 1)):
@@ -348,13 +346,7 @@ class NB101Space(SearchSpace):
             for op in OPS:
                 if op != parent.ops[v]:
                     candidates.append(NB101Arch(base, parent.ops[:v] + (op,) + parent.ops[v + 1:]))
-        for child in candidates:
-            if self.contains(child):
-                k = self.key(child)
-                if k not in seen:
-                    seen.add(k)
-                    out.append(child)
-        return out
+        return self.distinct_members(candidates, exclude=parent)
 
     # --- decisions: 21 edge bits then 5 interior ops (7-vertex form) -----------------------------------
     def decisions(self) -> list[tuple[str, Sequence[Any]]]:

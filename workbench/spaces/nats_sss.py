@@ -1,8 +1,8 @@
 """The NATS-Bench size search space (Dong et al., TPAMI 2021): channel widths of a fixed network.
 
-The network is NB201's macro skeleton with one fixed cell; what varies is the output channel count of its 5
-layers (the first conv, the first cell stage, the first residual block, the second cell stage, the second
-residual block), each one of 8, 16, ..., 64. That is 8**5 = 32,768 configurations, written as in NATS::
+The network is NB201's macro skeleton with one fixed cell per stage; what varies is the output channel count
+of its 5 layers (the stem conv and first cell, the first residual block, the second cell, the second residual
+block, the third cell), each one of 8, 16, ..., 64. That is 8**5 = 32,768 configurations, written as in NATS::
 
     64:64:64:64:64      the largest network
     8:8:40:32:40        NATS index 284
@@ -22,7 +22,8 @@ from workbench.spaces import register
 from workbench.spaces._base import SearchSpace
 
 CHANNELS: tuple[int, ...] = (8, 16, 24, 32, 40, 48, 56, 64)
-LAYERS: tuple[str, ...] = ("stem conv", "cell stage 1", "residual block 1", "cell stage 2", "residual block 2")
+# What each width sets, in NATS' order (AutoDL-Projects' infer.shape.tiny model with N=1 cell per stage).
+LAYERS: tuple[str, ...] = ("stem + cell 1", "residual block 1", "cell 2", "residual block 2", "cell 3")
 _INDEX = {c: i for i, c in enumerate(CHANNELS)}
 
 
@@ -33,7 +34,7 @@ def _fail(value: Any, problem: str) -> OutOfSpaceError:
 
 @register("nats_sss")
 class NATSSizeSpace(SearchSpace):
-    """NATS-Bench's size space: 5 layers x 8 widths = 32,768 archs. ``build`` is not provided."""
+    """NATS-Bench's size space: 5 layers x 8 widths = 32,768 archs; ``build`` gives the network NATS trains."""
 
     name = "nats_sss"
     channels = CHANNELS
@@ -141,3 +142,12 @@ class NATSSizeSpace(SearchSpace):
         for i, c in enumerate(self.validate(arch)):
             out[i, _INDEX[c]] = 1.0
         return out.ravel()
+
+    # --- network -----------------------------------------------------------------------------------
+    def build(self, arch: Any, num_classes: int, in_channels: int = 3, **options: Any):
+        """The NATS size-space network for ``arch``: stem, cell, residual block, cell, residual block, cell
+        with the 5 widths of ``arch``, each cell the fixed NATS one; parameter counts equal NATS' own.
+        ``cell=`` (6 NB201 op names in edge order) swaps the cell. Any input size and channel count."""
+        from workbench.nn.nats_sss import NATSSizeNetwork
+
+        return NATSSizeNetwork(self.validate(arch), num_classes=num_classes, in_channels=in_channels, **options)

@@ -1,0 +1,93 @@
+"""The NATS-Bench size-space network: NB201's skeleton with one cell per stage and free channel widths.
+
+Macro-structure as NATS-Bench trains it (Dong et al., TPAMI 2021; AutoDL-Projects' ``infer.shape.tiny``
+model, built by ``exps/NATS-Bench/main-sss.py``), for widths ``(c1, c2, c3, c4, c5)``::
+
+    stem conv 3x3 -> c1, BN
+    cell        c1 -> c1
+    residual    c1 -> c2  (stride 2)
+    cell        c2 -> c3
+    residual    c3 -> c4  (stride 2)
+    cell        c4 -> c5
+    BN, ReLU, global average pool, linear(c5 -> classes)
+
+A cell whose input and output widths differ feeds node 0 through ``C_in -> C_out`` ops; a ``skip_connect``
+from node 0 then becomes a 1x1 convolution + BN without a leading ReLU (NATS' stride-1 FactorizedReduce).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from workbench.nn.nb201 import EDGES, ResidualReduction
+from workbench.nn.ops import NB201_OPS
+
+# The fixed cell of every NATS size-space network, in NB201 edge order (0,1),(0,2),(1,2),(0,3),(1,3),(2,3):
+# |nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|, NB201
+# index 9930, the best topology on CIFAR-100 validation (the genotype hard-coded in NATS' main-sss.py).
+NATS_SSS_CELL: tuple[str, ...] = ("nor_conv_3x3", "nor_conv_3x3", "nor_conv_3x3", "skip_connect", "nor_conv_3x3",
+                                  "nor_conv_3x3")
+
+
+def _edge(op: str, c_in: int, c_out: int) -> nn.Module:
+    if op == "skip_connect" and c_in != c_out:
+        return nn.Sequential(nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out))
+    return NB201_OPS[op](c_in, c_out, 1)
+
+
+class NATSSizeCell(nn.Module):
+    """An NB201 cell that may change width: ops out of node 0 map ``c_in -> c_out``, the rest ``c_out -> c_out``."""
+
+    def __init__(self, ops: Sequence[str], c_in: int, c_out: int) -> None:
+        super().__init__()
+        if len(ops) != len(EDGES) or any(op not in NB201_OPS for op in ops):
+            raise ValueError(f"a NATS size-space cell needs {len(EDGES)} ops from {sorted(NB201_OPS)}, got {ops!r}")
+        self.ops, self.c_in, self.c_out = tuple(ops), c_in, c_out
+        self.edges = nn.ModuleList(_edge(op, c_in if j == 0 else c_out, c_out) for op, (j, _) in zip(self.ops, EDGES))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        nodes = [x]
+        for i in range(1, 4):
+            total = None
+            for e, (j, target) in enumerate(EDGES):
+                if target == i and self.ops[e] != "none":
+                    y = self.edges[e](nodes[j])
+                    total = y if total is None else total + y
+            if total is None:  # every edge into node i is "none"
+                total = x.new_zeros((x.shape[0], self.c_out, *x.shape[2:]))
+            nodes.append(total)
+        return nodes[3]
+
+
+class NATSSizeNetwork(nn.Module):
+    """The size-space network for 5 widths (see the module docstring); returns logits.
+
+    Any input channel count and spatial size work (the reductions pool with ceil for odd sizes).
+    """
+
+    def __init__(self, widths: Sequence[int], num_classes: int, in_channels: int = 3,
+                 cell: Sequence[str] = NATS_SSS_CELL) -> None:
+        super().__init__()
+        widths = tuple(int(c) for c in widths)
+        if len(widths) != 5 or any(c < 1 for c in widths):
+            raise ValueError(f"NATSSizeNetwork needs 5 positive widths, got {widths!r}")
+        self.widths = widths
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False),
+                                  nn.BatchNorm2d(widths[0]))
+        layers: list[nn.Module] = []
+        c_prev = widths[0]
+        for index, c in enumerate(widths):
+            layers.append(ResidualReduction(c_prev, c) if index % 2 else NATSSizeCell(cell, c_prev, c))
+            c_prev = c
+        self.cells = nn.ModuleList(layers)
+        self.head = nn.Sequential(nn.BatchNorm2d(c_prev), nn.ReLU(inplace=False))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(c_prev, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        for layer in self.cells:
+            x = layer(x)
+        return self.classifier(self.pool(self.head(x)).flatten(1))

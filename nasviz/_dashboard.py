@@ -9,7 +9,7 @@ How it stays out of the search's way (see DESIGN.md, "Threads and widgets"):
   applies them together inside ``fig.batch_update()`` / ``widget.hold_sync()``, so a search that finishes
   thousands of trials a second costs a few redraws a second, not one per trial;
 - the loop backs off by itself: after a redraw that took ``t`` seconds it sleeps at least ``t * backoff``
-  (default 40), so drawing never takes more than about 1/40 of the time, however heavy the figures or busy the
+  (default 10), so drawing never takes more than about a tenth of the time, however heavy the figures or busy the
   machine (a redraw waits for the GIL too, so a busy search makes it slower and the dashboard quieter);
 - button callbacks (run by the kernel's main thread) only call ``run.start()``/``pause()``/``resume()``/
   ``stop()``, or build and start a new run through ``make_run``; they never wait.
@@ -39,7 +39,7 @@ class Dashboard:
     """
 
     def __init__(self, run: Any = None, *, make_run: Callable[[], Any] | None = None, controls: Any = None,
-                 interval_s: float = 0.5, x: str = "evaluations", backoff: float = 40.0) -> None:
+                 interval_s: float = 0.5, x: str = "evaluations", backoff: float = 10.0) -> None:
         import ipywidgets as widgets
         import plotly.graph_objects as go
 

@@ -237,10 +237,12 @@ def test_pause_takes_effect_at_the_next_batch_and_resume_continues_exactly(store
     run.strategy.step = pause_inside_the_first_epoch
     run.start()
     deadline = time.monotonic() + 120
-    while run.status != "paused" or run.strategy.epoch_state_ is None:
+    # the first batch ends, the step returns partial and the run checkpoints the unfinished epoch
+    while run.store.latest_checkpoint(run.id) is None:
         assert time.monotonic() < deadline and run.status in ("created", "running", "paused")
         time.sleep(0.02)
-    time.sleep(0.3)  # the worker now waits between two batches of epoch 0
+    assert run.status == "paused"
+    time.sleep(0.3)  # the worker now waits between two batches of epoch 0: no second batch may start
     assert run.strategy.epoch_state_.cursor == 1 and not run.epochs
     assert run.store.latest_checkpoint(run.id)[0] == 0  # the interrupted epoch's state is in the store
     run.resume()

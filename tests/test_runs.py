@@ -56,18 +56,20 @@ def test_events_tell_the_whole_story(nb201, nb201_table):
 def test_pause_holds_resume_continues_stop_ends(nb201):
     run = Run(space=nb201, searcher="random", estimator="train", estimator_options=TINY_TRAIN,
               budget=1000, seed=0)
+
+    def pause_after_the_second_trial(event):  # called in the worker, right after a trial is recorded
+        if isinstance(event, TrialFinished) and event.total == 2:
+            run.pause()
+
+    run.subscribe(pause_after_the_second_trial)
     run.start()
     assert run.status in ("created", "running")
-    _wait_for(lambda: len(run.trials) >= 2)
-    run.pause()
-    assert run.status == "paused"
-    time.sleep(1.0)  # the evaluation in flight (if any) finishes and is recorded
-    held = len(run.trials)
+    _wait_for(lambda: run.status == "paused")
     time.sleep(1.5)
-    assert len(run.trials) == held, "no trial may finish while paused"
+    assert len(run.trials) == 2, "no evaluation may start while paused"
     run.resume()
     assert run.status == "running"
-    _wait_for(lambda: len(run.trials) >= held + 2)
+    _wait_for(lambda: len(run.trials) >= 4)
     run.stop()
     at_stop = len(run.trials)
     assert run.status == "stopping"

@@ -21,7 +21,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from workbench.nn.nb201 import EDGES, ResidualReduction
+from workbench.nn.nb201 import EDGES, CellStackNetwork, ResidualReduction
 from workbench.nn.ops import NB201_OPS
 
 # The fixed cell of every NATS size-space network, in NB201 edge order (0,1),(0,2),(1,2),(0,3),(1,3),(2,3):
@@ -61,7 +61,7 @@ class NATSSizeCell(nn.Module):
         return nodes[3]
 
 
-class NATSSizeNetwork(nn.Module):
+class NATSSizeNetwork(CellStackNetwork):
     """The size-space network for 5 widths (see the module docstring); returns logits.
 
     Any input channel count and spatial size work (the reductions pool with ceil for odd sizes).
@@ -74,20 +74,10 @@ class NATSSizeNetwork(nn.Module):
         if len(widths) != 5 or any(c < 1 for c in widths):
             raise ValueError(f"NATSSizeNetwork needs 5 positive widths, got {widths!r}")
         self.widths = widths
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False),
-                                  nn.BatchNorm2d(widths[0]))
+        self._add_stem(in_channels, widths[0])
         layers: list[nn.Module] = []
         c_prev = widths[0]
         for index, c in enumerate(widths):
             layers.append(ResidualReduction(c_prev, c) if index % 2 else NATSSizeCell(cell, c_prev, c))
             c_prev = c
-        self.cells = nn.ModuleList(layers)
-        self.head = nn.Sequential(nn.BatchNorm2d(c_prev), nn.ReLU(inplace=False))
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(c_prev, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem(x)
-        for layer in self.cells:
-            x = layer(x)
-        return self.classifier(self.pool(self.head(x)).flatten(1))
+        self._add_head(layers, c_prev, num_classes)

@@ -45,7 +45,29 @@ class ResidualReduction(nn.Module):
         return self.shortcut(x) + self.conv_b(self.conv_a(x))
 
 
-class NB201Network(nn.Module):
+class CellStackNetwork(nn.Module):
+    """The macro-structure NB201's topology and size networks share: a 3x3 stem convolution with BN, a
+    sequence of cells and reduction blocks, BN-ReLU, global average pooling and a linear classifier.
+    Subclasses call ``_add_stem`` first, build their cells, then ``_add_head`` (this keeps the order in which
+    parameters are created, and so their seeded initial values)."""
+
+    def _add_stem(self, in_channels: int, channels: int) -> None:
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels))
+
+    def _add_head(self, layers: Sequence[nn.Module], channels: int, num_classes: int) -> None:
+        self.cells = nn.ModuleList(layers)
+        self.head = nn.Sequential(nn.BatchNorm2d(channels), nn.ReLU(inplace=False))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(channels, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        for layer in self.cells:
+            x = layer(x)
+        return self.classifier(self.pool(self.head(x)).flatten(1))
+
+
+class NB201Network(CellStackNetwork):
     """Stem conv, 3 stages of ``cells_per_stage`` cells (C, 2C, 4C), two reductions, BN-ReLU, pool, linear.
 
     ``cell_factory(channels)`` replaces the fixed cell (the supernet passes its mixed cell here).
@@ -60,7 +82,7 @@ class NB201Network(nn.Module):
                 raise ValueError("NB201Network needs an arch or a cell_factory")
             cell_factory = lambda c: NB201Cell(arch, c)  # noqa: E731
         self.arch = tuple(arch) if arch is not None else None
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels))
+        self._add_stem(in_channels, channels)
         layers: list[nn.Module] = []
         c = channels
         for stage in range(3):
@@ -68,14 +90,4 @@ class NB201Network(nn.Module):
                 layers.append(ResidualReduction(c, c * 2))
                 c *= 2
             layers.extend(cell_factory(c) for _ in range(cells_per_stage))
-        self.cells = nn.ModuleList(layers)
-        self.head = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=False))
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(c, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem(x)
-        for layer in self.cells:
-            x = layer(x)
-        x = self.pool(self.head(x)).flatten(1)
-        return self.classifier(x)
+        self._add_head(layers, c, num_classes)

@@ -3,7 +3,6 @@ format's round trip and its errors for truncated, foreign and future files."""
 from __future__ import annotations
 
 import bz2
-import io
 import json
 import os
 import pickle

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from workbench import Budget, BudgetError, Run, estimators
-from workbench.estimators import Estimator, Result
+from workbench.estimators import Estimator
 from workbench.runs import IncumbentChanged, StatusChanged, Store, TrialFinished
 
 TINY_TRAIN = {"dataset": "digits", "epochs": 1, "batch_size": 64, "device": "cpu",

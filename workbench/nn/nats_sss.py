@@ -18,10 +18,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import torch
 from torch import nn
 
-from workbench.nn.nb201 import EDGES, CellStackNetwork, ResidualReduction
+from workbench.nn.nb201 import EDGES, CellStackNetwork, NB201Cell, ResidualReduction
 from workbench.nn.ops import NB201_OPS
 
 # The fixed cell of every NATS size-space network, in NB201 edge order (0,1),(0,2),(1,2),(0,3),(1,3),(2,3):
@@ -31,34 +30,14 @@ NATS_SSS_CELL: tuple[str, ...] = ("nor_conv_3x3", "nor_conv_3x3", "nor_conv_3x3"
                                   "nor_conv_3x3")
 
 
-def _edge(op: str, c_in: int, c_out: int) -> nn.Module:
-    if op == "skip_connect" and c_in != c_out:
-        return nn.Sequential(nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out))
-    return NB201_OPS[op](c_in, c_out, 1)
-
-
-class NATSSizeCell(nn.Module):
+class NATSSizeCell(NB201Cell):
     """An NB201 cell that may change width: ops out of node 0 map ``c_in -> c_out``, the rest ``c_out -> c_out``."""
 
     def __init__(self, ops: Sequence[str], c_in: int, c_out: int) -> None:
-        super().__init__()
         if len(ops) != len(EDGES) or any(op not in NB201_OPS for op in ops):
             raise ValueError(f"a NATS size-space cell needs {len(EDGES)} ops from {sorted(NB201_OPS)}, got {ops!r}")
-        self.ops, self.c_in, self.c_out = tuple(ops), c_in, c_out
-        self.edges = nn.ModuleList(_edge(op, c_in if j == 0 else c_out, c_out) for op, (j, _) in zip(self.ops, EDGES))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        nodes = [x]
-        for i in range(1, 4):
-            total = None
-            for e, (j, target) in enumerate(EDGES):
-                if target == i and self.ops[e] != "none":
-                    y = self.edges[e](nodes[j])
-                    total = y if total is None else total + y
-            if total is None:  # every edge into node i is "none"
-                total = x.new_zeros((x.shape[0], self.c_out, *x.shape[2:]))
-            nodes.append(total)
-        return nodes[3]
+        super().__init__(ops, c_in, c_out)
+        self.c_in = c_in
 
 
 class NATSSizeNetwork(CellStackNetwork):

@@ -11,13 +11,25 @@ from workbench.nn.ops import NB201_OPS, ReLUConvBN
 EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
 
 
-class NB201Cell(nn.Module):
-    """One NB201 cell: node i = sum over j < i of op_(j,i)(node j); the output is node 3."""
+def cell_edge(op: str, c_in: int, c_out: int) -> nn.Module:
+    """One edge's op; a skip that changes width is a 1x1 convolution with BN (as in NATS' size space)."""
+    if op == "skip_connect" and c_in != c_out:
+        return nn.Sequential(nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out))
+    return NB201_OPS[op](c_in, c_out, 1)
 
-    def __init__(self, ops: Sequence[str], channels: int) -> None:
+
+class NB201Cell(nn.Module):
+    """One NB201 cell: node i = sum over j < i of op_(j,i)(node j); the output is node 3.
+
+    With ``out_channels`` the cell changes width: edges out of node 0 map ``channels -> out_channels``.
+    """
+
+    def __init__(self, ops: Sequence[str], channels: int, out_channels: int | None = None) -> None:
         super().__init__()
         self.ops = tuple(ops)
-        self.edges = nn.ModuleList(NB201_OPS[op](channels, channels, 1) for op in self.ops)
+        self.c_out = channels if out_channels is None else out_channels
+        self.edges = nn.ModuleList(cell_edge(op, channels if j == 0 else self.c_out, self.c_out)
+                                   for op, (j, _) in zip(self.ops, EDGES))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         nodes = [x]
@@ -27,7 +39,9 @@ class NB201Cell(nn.Module):
                 if target == i and self.ops[e] != "none":
                     y = self.edges[e](nodes[j])
                     total = y if total is None else total + y
-            nodes.append(total if total is not None else torch.zeros_like(x))
+            if total is None:  # every edge into node i is "none"
+                total = x.new_zeros((x.shape[0], self.c_out, *x.shape[2:]))
+            nodes.append(total)
         return nodes[3]
 
 

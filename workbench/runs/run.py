@@ -22,7 +22,7 @@ import numpy as np
 
 from workbench.errors import EvaluationError, WorkbenchError
 from workbench.runs.budget import Budget, Progress
-from workbench.runs.events import (FINAL_STATUSES, EpochFinished, Event, IncumbentChanged, StatusChanged, Trial,
+from workbench.runs.events import (EpochFinished, Event, IncumbentChanged, StatusChanged, Trial,
                                    TrialFinished)
 from workbench.runs.store import Store
 

@@ -30,7 +30,6 @@ import ast
 import math
 from typing import Any, Hashable
 
-import numpy as np
 
 from workbench.estimators._base import Result
 from workbench.searchers import register

@@ -43,7 +43,7 @@ def find_nb201_table(path: str | os.PathLike | None = "") -> str:
 
 _HOW_TO_GET = (
     "This notebook looks up accuracies of NAS-Bench-201 cells in that table. To get it: download "
-    "nb201_table.csv (see the README's 'Benchmark data' section), then either set the notebook parameter "
+    "nb201_table.csv (see the README's 'Search spaces and benchmarks' section), then either set the notebook parameter "
     f"nb201_table to its path, or set the environment variable {TABLE_ENV} before starting JupyterLab "
     f"(e.g. `{TABLE_ENV}=/path/to/nb201_table.csv workbench lab`), or copy it to "
     "~/.cache/nas-workbench/benchmarks/nb201_table.csv."

@@ -29,7 +29,7 @@ def read_nb201_csv(path: str | Path) -> Table:
     """Read the NB201 table CSV into a ``Table`` ordered by official index."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"NB201 table not found: {path} (see the README's 'Benchmark data' section)")
+        raise DataError(f"NB201 table not found: {path} (see the README's 'Search spaces and benchmarks' section)")
     with path.open(newline="") as f:
         reader = csv.DictReader(f)
         fields = reader.fieldnames or []

@@ -97,23 +97,6 @@ class SearchOutcome:
         return out
 
 
-class _Lookup:
-    """Vectorised NB201 lookups: arch -> row via the space's base-5 code."""
-
-    def __init__(self, table, space) -> None:
-        self.space = space
-        self.code_to_row = np.empty(len(table), dtype=np.int64)
-        for row, text in enumerate(table.arch_strings.tolist()):
-            self.code_to_row[space.code(space.from_string(text))] = row
-        self._index = {op: i for i, op in enumerate(space.ops)}
-
-    def row(self, arch: Sequence[str]) -> int:
-        code = 0
-        for op in arch:
-            code = code * 5 + self._index[op]
-        return int(self.code_to_row[code])
-
-
 def run_searches(method: str, dataset: str, *, table=None, runs: int = 500, evaluations: int | None = None,
                  budget_s: float = TIME_BUDGET_S, cost_model: str = "cifar10-valid", seed: int = 0,
                  options: Mapping[str, Any] | None = None, curves: bool = False,
@@ -124,14 +107,14 @@ def run_searches(method: str, dataset: str, *, table=None, runs: int = 500, eval
     ``budget_s`` buys under ``cost_model``) through ask/tell and picks the best by 12-epoch validation
     accuracy. ``curves=True`` also keeps each search's best-so-far 200-epoch validation accuracy.
     """
-    from workbench import benchmarks, searchers, spaces
+    from workbench import benchmarks, estimators, searchers, spaces
     from workbench.estimators import Result
 
     if dataset not in DATASETS:
         raise ValueError(f"unknown data set {dataset!r}; accepted: {', '.join(DATASETS)}")
     table = benchmarks.load("nb201") if table is None else table
     space = spaces.create("nb201")
-    lookup = _Lookup(table, space)
+    lookup = estimators.create("tabular", space=space, benchmark=table, dataset=dataset, metric="val_acc", epochs=12)
     search_col = table.column(dataset, "val_acc", 12)
     final_col = table.column(dataset, "val_acc", 200)
     try:

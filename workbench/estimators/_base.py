@@ -1,43 +1,10 @@
 """The estimator interface: ``evaluate(arch) -> Result``."""
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
-from workbench.errors import EvaluationError
-
-
-@dataclass(frozen=True)
-class Result:
-    """What an evaluation learned about one arch.
-
-    ``objective`` is the number searchers maximise (the estimator's search metric, e.g. validation
-    accuracy at the chosen fidelity); ``metrics`` holds it and every reported metric (``val_acc``,
-    ``test_acc``, ``params``, ``flops``, ``latency_ms``, ...); ``cost_s`` is the simulated training seconds a
-    tabular lookup charges, or the measured seconds of real training; ``fidelity`` is e.g. the epochs.
-    """
-
-    objective: float
-    metrics: Mapping[str, float] = field(default_factory=dict)
-    cost_s: float = 0.0
-    fidelity: float | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "metrics", MappingProxyType(dict(self.metrics)))
-        if not isinstance(self.objective, (int, float)) or math.isnan(self.objective):
-            raise EvaluationError(f"objective must be a number, got {self.objective!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"objective": self.objective, "metrics": dict(self.metrics), "cost_s": self.cost_s,
-                "fidelity": self.fidelity}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Result":
-        return cls(objective=float(data["objective"]), metrics=dict(data.get("metrics", {})),
-                   cost_s=float(data.get("cost_s", 0.0)), fidelity=data.get("fidelity"))
+from workbench.records import Result
 
 
 class Estimator(ABC):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from workbench.estimators._base import Result
+from workbench.records import Result
 
 STATUSES = ("created", "running", "paused", "stopping", "finished", "failed", "stopped")
 FINAL_STATUSES = ("finished", "failed", "stopped")

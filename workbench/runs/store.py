@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from workbench.errors import DataError
-from workbench.estimators._base import Result
+from workbench.records import Result
 from workbench.runs.events import Trial
 
 SCHEMA_VERSION = 1

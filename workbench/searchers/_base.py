@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.estimators._base import Result
+from workbench.records import Result
 
 
 class Searcher(ABC):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from workbench.estimators._base import Result
+from workbench.records import Result
 from workbench.searchers import register
 from workbench.searchers._base import Searcher
 

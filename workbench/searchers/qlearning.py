@@ -31,7 +31,7 @@ import math
 from typing import Any, Hashable
 
 
-from workbench.estimators._base import Result
+from workbench.records import Result
 from workbench.searchers import register
 from workbench.searchers._base import Searcher
 

@@ -31,7 +31,7 @@ from typing import Any, Sequence
 import numpy as np
 from scipy.special import expit
 
-from workbench.estimators._base import Result
+from workbench.records import Result
 from workbench.searchers import register
 from workbench.searchers._base import Searcher
 

@@ -207,8 +207,12 @@ def _group_of(params: dict[str, Any], varying: Sequence[str], notebook: str) -> 
 
 def run_batch(notebook: str | os.PathLike, grid: Grid, *, out: str | os.PathLike, jobs: int = 1,
               kernel: str | None = None, timeout_s: float | None = None,
-              on_done: Callable[[JobResult], None] | None = None, figure: bool = True) -> BatchReport:
-    """Run every grid point of ``notebook``; collect the table, curves and comparison figure under ``out``."""
+              on_done: Callable[[JobResult], None] | None = None, figure: bool = True, executor: str = "local",
+              address: str | None = None) -> BatchReport:
+    """Run every grid point of ``notebook``; collect the table, curves and comparison figure under ``out``.
+
+    ``executor="local"`` runs the jobs in processes of this machine; ``"ray"`` runs each as a Ray task on the
+    cluster at ``address`` (or ``RAY_ADDRESS``; a local Ray when neither is given)."""
     notebook = Path(notebook).resolve()
     if not notebook.is_file():
         raise FileNotFoundError(f"notebook not found: {notebook}")
@@ -230,19 +234,61 @@ def run_batch(notebook: str | os.PathLike, grid: Grid, *, out: str | os.PathLike
                         log=str(output.with_suffix(".log"))))
 
     results: list[JobResult] = []
-    # worker processes even for one job at a time: each job's output goes to its log, not the terminal
-    with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(execute_job, job): job for job in todo}
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                result = future.result()
-            except Exception as exc:  # the worker process itself died
-                result = JobResult(job.index, job.label, job.params, "failed", _describe(exc), job.output, 0.0)
-            results.append(result)
-            if on_done:
-                on_done(result)
+
+    def finished(result: JobResult) -> None:
+        results.append(result)
+        if on_done:
+            on_done(result)
+
+    if executor == "ray":
+        _run_on_ray(todo, jobs, address, finished)
+    elif executor == "local":
+        # worker processes even for one job at a time: each job's output goes to its log, not the terminal
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(execute_job, job): job for job in todo}
+            for future in as_completed(futures):
+                job = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # the worker process itself died
+                    result = JobResult(job.index, job.label, job.params, "failed", _describe(exc), job.output, 0.0)
+                finished(result)
+    else:
+        raise ValueError(f"unknown batch executor {executor!r}; accepted: local, ray")
     return collect(notebook, grid, results, out, store_path, figure=figure)
+
+
+def _run_on_ray(todo: list[Job], jobs: int, address: str | None, finished: Callable[[JobResult], None]) -> None:
+    """Each job a Ray task (one CPU), at most ``jobs`` at once; a task whose worker dies is a failed job.
+
+    On a cluster of several machines, ``out`` must be on a file system every node sees (the store, the
+    executed notebooks): the driver collects from there as it does for local jobs."""
+    try:
+        import ray
+    except ImportError:
+        raise ValueError("--executor ray needs Ray: pip install 'nas-workbench[ray]'") from None
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address or os.environ.get("RAY_ADDRESS") or None, include_dashboard=False,
+                 log_to_driver=False)
+    remote = ray.remote(num_cpus=1, max_retries=0)(execute_job)
+    waiting, running = list(todo), {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                job = waiting.pop(0)
+                running[remote.remote(job)] = job
+            ready, _ = ray.wait(list(running), num_returns=1)
+            for ref in ready:
+                job = running.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except Exception as exc:  # the worker process running the job died
+                    result = JobResult(job.index, job.label, job.params, "failed", _describe(exc), job.output, 0.0)
+                finished(result)
+    finally:
+        if started:
+            ray.shutdown()
 
 
 def collect(notebook: Path, grid: Grid, results: list[JobResult], out: Path, store_path: Path,

@@ -23,6 +23,10 @@ def add_parser(sub) -> None:
     p.add_argument("--space-opt", action="append", metavar="K=V", help="space option (repeatable)")
     p.add_argument("--searcher-opt", action="append", metavar="K=V", help="searcher hyperparameter (repeatable)")
     p.add_argument("--estimator-opt", action="append", metavar="K=V", help="estimator option (repeatable)")
+    p.add_argument("--executor", default=None, choices=("inline", "ray"),
+                   help="where evaluations run: in this process (inline, the default) or on a Ray cluster (ray)")
+    p.add_argument("--executor-opt", action="append", metavar="K=V",
+                   help="executor option (repeatable), e.g. address=HOST:6379, max_concurrent=4, num_gpus=1")
     p.add_argument("--resume", metavar="RUN_ID", default=None, help="continue a stored run to its budget (or --budget)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
@@ -43,7 +47,8 @@ def _run(args: argparse.Namespace) -> int:
             est_opts["benchmark"] = args.table
         run = Run(space=args.space, searcher=args.searcher, estimator=args.estimator, budget=budget or Budget(evaluations=100),
                   seed=args.seed, store=store, name=args.name, space_options=parse_options(args.space_opt, "space"),
-                  searcher_options=parse_options(args.searcher_opt, "searcher"), estimator_options=est_opts)
+                  searcher_options=parse_options(args.searcher_opt, "searcher"), estimator_options=est_opts,
+                  executor=args.executor, executor_options=parse_options(args.executor_opt, "executor"))
     show = not args.quiet
     print(f"run {run.id}: {run.config['searcher']['name'] if run.kind == 'search' else run.config['strategy']['name']}"
           f" on {run.space.name}, budget {run.budget}, seed {run.seed}, store {store.path}", file=sys.stderr)

@@ -34,6 +34,8 @@ class Trial:
     sim_time_s: float = 0.0
     elapsed_s: float = 0.0
     finished_at: float = 0.0
+    worker: str | None = None  # the worker that ran it, for runs on several workers (``executor="ray"``)
+    asked_at: float | None = None  # when the searcher proposed it, for runs on several workers
 
     @property
     def objective(self) -> float:
@@ -52,7 +54,8 @@ class Trial:
                 "objective": self.result.objective if self.result else None,
                 "metrics": dict(self.metrics), "cost_s": self.result.cost_s if self.result else 0.0,
                 "fidelity": self.result.fidelity if self.result else None, "wall_s": self.wall_s,
-                "sim_time_s": self.sim_time_s, "elapsed_s": self.elapsed_s, "finished_at": self.finished_at}
+                "sim_time_s": self.sim_time_s, "elapsed_s": self.elapsed_s, "finished_at": self.finished_at,
+                "worker": self.worker, "asked_at": self.asked_at}
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,15 @@ class StatusChanged(Event):
     status: str
     previous: str
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class TrialStarted(Event):
+    """An arch was sent to a worker (runs on several workers); ``in_flight`` counts all evaluations out."""
+
+    arch: str
+    worker: str
+    in_flight: int
 
 
 @dataclass(frozen=True)

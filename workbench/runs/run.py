@@ -65,7 +65,8 @@ class Run:
                  store: Store | str | None = None, name: str | None = None,
                  space_options: Mapping | None = None, searcher_options: Mapping | None = None,
                  estimator_options: Mapping | None = None, strategy_options: Mapping | None = None,
-                 checkpoint_every: int = 20, run_id: str | None = None) -> None:
+                 checkpoint_every: int = 20, run_id: str | None = None, executor: str | None = None,
+                 executor_options: Mapping | None = None) -> None:
         from workbench import estimators, searchers, spaces
 
         self.seed = seed
@@ -86,6 +87,7 @@ class Run:
         self.config: dict[str, Any] = {"space": space_cfg, "budget": self.budget.to_dict(), "seed": seed}
 
         self.strategy = None
+        self.executor = None
         self.searcher = self.estimator = None
         if strategy is not None:
             from workbench import oneshot
@@ -124,6 +126,12 @@ class Run:
                 self.config["estimator"] = {"name": estimator.name, "options": _plain(estimator.config())}
             self.estimator.check_space(self.space)
             self.kind = "search"
+            from workbench.runs import executors
+
+            self.executor = executors.create(executor, dict(executor_options or {}))
+            if self.executor is not None:
+                self.config["executor"] = {"name": self.executor.name, "options": self.executor.options()}
+        self._reissue: list[str] = []  # archs in flight when a parallel run was killed, sent again on resume
 
         self.store = Store(store) if isinstance(store, str) or hasattr(store, "__fspath__") else (store or Store())
         self._listeners: list[Listener] = []
@@ -266,6 +274,10 @@ class Run:
         return not self._stop_flag.is_set()
 
     def _search_loop(self) -> None:
+        if self.executor is not None:
+            from workbench.runs.parallel import parallel_search
+
+            return parallel_search(self, self.executor, self._reissue)
         while not self._budget_done() and self._wait_if_paused():
             number = len(self._trials)
             arch = self.searcher.ask()
@@ -370,6 +382,8 @@ class Run:
             kwargs["strategy"] = cfg["strategy"]
         else:
             kwargs["searcher"], kwargs["estimator"] = cfg["searcher"], cfg["estimator"]
+            if "executor" in cfg:
+                kwargs["executor"], kwargs["executor_options"] = cfg["executor"]["name"], cfg["executor"]["options"]
         run = cls(**kwargs)
         run.config = cfg | {"budget": run.budget.to_dict()}
         run._recorded = True
@@ -377,7 +391,15 @@ class Run:
         return run
 
     def _restore(self, trials: list[Trial], epochs: list[dict], checkpoint) -> None:
-        if self.kind == "search":
+        if self.kind == "search" and self.executor is not None:
+            from workbench.runs.parallel import restore_pending
+
+            self._reissue = restore_pending(self, trials, checkpoint)
+            for trial in trials:
+                self._apply_restored(TrialFinished(self.id, trial.finished_at, trial, trial.number + 1))
+            self._sim_time = trials[-1].sim_time_s if trials else 0.0
+            self._elapsed_before = trials[-1].elapsed_s if trials else 0.0
+        elif self.kind == "search":
             done = 0
             if checkpoint is not None:
                 done, state = checkpoint

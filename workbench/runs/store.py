@@ -41,6 +41,10 @@ CREATE TABLE IF NOT EXISTS epochs (
     run_id TEXT NOT NULL REFERENCES runs(id), epoch INTEGER NOT NULL, metrics TEXT NOT NULL, alphas TEXT,
     arch TEXT, finished_at REAL, PRIMARY KEY (run_id, epoch)
 );
+CREATE TABLE IF NOT EXISTS trial_workers (
+    run_id TEXT NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, worker TEXT, asked_at REAL,
+    PRIMARY KEY (run_id, number)
+);
 CREATE TABLE IF NOT EXISTS checkpoints (
     run_id TEXT NOT NULL REFERENCES runs(id), step INTEGER NOT NULL, state BLOB NOT NULL, created REAL NOT NULL,
     PRIMARY KEY (run_id, step)
@@ -200,22 +204,27 @@ class Store:
                  _json(dict(r.metrics) if r else {}), r.cost_s if r else 0.0, r.fidelity if r else None,
                  trial.wall_s, trial.sim_time_s, trial.elapsed_s, trial.finished_at, trial.error),
             )
+            if trial.worker is not None or trial.asked_at is not None:
+                cur.execute("INSERT INTO trial_workers VALUES (?, ?, ?, ?)",
+                            (run_id, trial.number, trial.worker, trial.asked_at))
             if checkpoint is not None:
                 self._put_checkpoint(cur, run_id, trial.number + 1, checkpoint)
 
     def trials(self, run_id: str) -> list[Trial]:
         with self._lock:
             rows = self._conn.execute(
-                "SELECT number, arch, status, objective, metrics, cost_s, fidelity, wall_s, sim_time_s, elapsed_s, "
-                "finished_at, error FROM trials WHERE run_id=? ORDER BY number", (run_id,)).fetchall()
+                "SELECT t.number, arch, status, objective, metrics, cost_s, fidelity, wall_s, sim_time_s, elapsed_s, "
+                "finished_at, error, w.worker, w.asked_at FROM trials t LEFT JOIN trial_workers w "
+                "ON w.run_id = t.run_id AND w.number = t.number WHERE t.run_id=? ORDER BY t.number",
+                (run_id,)).fetchall()
         out = []
         for (number, arch, status, objective, metrics, cost_s, fidelity, wall_s, sim_time_s, elapsed_s,
-             finished_at, error) in rows:
+             finished_at, error, worker, asked_at) in rows:
             result = None
             if status == "ok":
                 result = Result(objective=objective, metrics=json.loads(metrics), cost_s=cost_s or 0.0, fidelity=fidelity)
             out.append(Trial(number, arch, result, status, error, wall_s or 0.0, sim_time_s or 0.0,
-                             elapsed_s or 0.0, finished_at or 0.0))
+                             elapsed_s or 0.0, finished_at or 0.0, worker, asked_at))
         return out
 
     # --- epochs (one-shot strategies) ------------------------------------------------------------

@@ -59,7 +59,7 @@ def nb301_config(genotype: Any) -> dict[str, str]:
 
 
 def default_model_path() -> Path:
-    from workbench.benchmarks import cache_dir
+    from workbench.settings import cache_dir
 
     return cache_dir() / "nb301" / "model_v2.onnx"
 

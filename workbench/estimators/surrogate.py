@@ -171,5 +171,5 @@ class SurrogateEstimator(Estimator):
         epoch = self.epoch if epoch is None else int(epoch)
         return [self._result(row, epoch) for row in self.predict(archs, epoch)]
 
-    def config(self) -> dict[str, Any]:
-        return {"model": str(self.model_path), "epoch": self.epoch}
+    def options(self) -> dict[str, Any]:
+        return {"model": str(self.model_path), "epoch": self.epoch, "threads": self.threads}

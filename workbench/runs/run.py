@@ -73,13 +73,11 @@ class Run:
 
         if isinstance(space, (str, Mapping)):
             space_name, opts = _component("space", space)
-            opts.update(space_options or {})
-            self.space = spaces.create(space_name, **opts)
-            space_cfg = {"name": space_name, "options": opts}
+            self.space = spaces.create(space_name, **{**opts, **(space_options or {})})
         else:
-            self.space = space
-            space_cfg = {"name": space.name, "options": dict(space_options or {})}
-        self.config: dict[str, Any] = {"space": space_cfg, "budget": self.budget.to_dict(), "seed": seed}
+            self.space = _given_object("space", space, space_options)
+        self.config: dict[str, Any] = {"space": describe("space", self.space), "budget": self.budget.to_dict(),
+                                       "seed": seed}
 
         self.strategy = None
         self.searcher = self.estimator = None
@@ -92,8 +90,8 @@ class Run:
                 opts.setdefault("seed", strategy_seed)
                 self.strategy = oneshot.create(sname, space=self.space, **opts)
             else:
-                self.strategy, sname, opts = strategy, strategy.name, dict(strategy_options or {})
-            self.config["strategy"] = {"name": sname, "options": _plain(opts)}
+                self.strategy = _given_object("strategy", strategy, strategy_options)
+            self.config["strategy"] = describe("strategy", self.strategy)
             self.kind = "oneshot"
         else:
             if searcher is None or estimator is None:
@@ -103,21 +101,18 @@ class Run:
                 opts.update(searcher_options or {})
                 seed_used = opts.pop("seed", searcher_seed)
                 self.searcher = searchers.create(sname, space=self.space, seed=seed_used, **opts)
-                self.config["searcher"] = {"name": sname, "options": {**opts, "seed": seed_used}}
             else:
-                self.searcher = searcher
-                self.config["searcher"] = {"name": searcher.name,
-                                           "options": {**searcher.hyperparameters(), "seed": searcher.seed}}
+                self.searcher = _given_object("searcher", searcher, searcher_options)
+            self.config["searcher"] = describe("searcher", self.searcher)
             if isinstance(estimator, (str, Mapping)):
                 ename, opts = _component("estimator", estimator)
                 opts.update(estimator_options or {})
                 if ename == "train":
                     opts.setdefault("seed", estimator_seed)
                 self.estimator = estimators.create(ename, space=self.space, **opts)
-                self.config["estimator"] = {"name": ename, "options": _plain(opts)}
             else:
-                self.estimator = estimator
-                self.config["estimator"] = {"name": estimator.name, "options": _plain(estimator.config())}
+                self.estimator = _given_object("estimator", estimator, estimator_options)
+            self.config["estimator"] = describe("estimator", self.estimator)
             self.estimator.check_space(self.space)
             self.kind = "search"
 
@@ -444,6 +439,25 @@ def _as_budget(budget) -> Budget:
     if isinstance(budget, (int, str)):
         return Budget.parse(str(budget))
     raise TypeError(f"budget must be a Budget, a dict or a number of evaluations, got {budget!r}")
+
+
+def describe(kind: str, component: Any) -> dict[str, Any]:
+    """``{"name": ..., "options": ...}``: what rebuilds ``component`` with its registry's ``create`` (the run
+    records it, so ``Run.restore`` builds the same component whether it was given by name or as an object)."""
+    options = getattr(component, "options", None)
+    name = getattr(component, "name", None)
+    if not callable(options) or not isinstance(name, str) or not name:
+        raise TypeError(f"a {kind} given as an object needs a registry name (.name) and an options() method that "
+                        f"returns its constructor options, so the run can be restored; {component!r} has "
+                        f"name={name!r} and {'an' if callable(options) else 'no'} options()")
+    return {"name": name, "options": _plain(options())}
+
+
+def _given_object(kind: str, component: Any, options: Mapping | None) -> Any:
+    if options:
+        raise ValueError(f"{kind}_options={dict(options)!r} only apply to a {kind} given by name; this {kind} is "
+                         f"the object {component!r}: build it with those options instead")
+    return component
 
 
 def _plain(options: Mapping) -> dict:

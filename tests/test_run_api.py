@@ -129,3 +129,27 @@ def test_stop_before_start_ends_the_run_at_once(nb201_table_path):
     assert run.status is RunStatus.CREATED  # nothing runs yet, so nothing is stopping
     run.start()
     assert run.join(30) is RunStatus.STOPPED and run.trials == []
+
+
+class _HandWritten:
+    """A learner's own estimator: duck-typed, no ``options()``."""
+
+    name = "hand-written"
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def check_space(self, space):
+        self.inner.check_space(space)
+
+    def evaluate(self, arch):
+        return self.inner.evaluate(arch)
+
+
+def test_a_component_without_options_runs_but_restore_says_why_not(nb201_table, store_path):
+    space = spaces.create("nb201")
+    estimator = _HandWritten(estimators.create("tabular", space=space, benchmark=nb201_table))
+    run = Run(space=space, searcher="re", estimator=estimator, budget=5, store=str(store_path)).run()
+    assert run.status is RunStatus.FINISHED and run.config["estimator"] == {"name": "hand-written", "options": None}
+    with pytest.raises(WorkbenchError, match="estimator 'hand-written' was given as an object without an options"):
+        Run.restore(run.id, store=str(store_path))

@@ -381,6 +381,11 @@ class Run:
         store = Store(store) if not isinstance(store, Store) else store
         info = store.run_info(run_id)
         cfg = info["config"]
+        for kind in ("space", "strategy", "searcher", "estimator"):
+            if kind in cfg and cfg[kind].get("options", {}) is None:
+                raise WorkbenchError(
+                    f"cannot restore run {run_id}: its {kind} {cfg[kind]['name']!r} was given as an object without "
+                    f"an options() method, so the store does not say how to rebuild it")
         kwargs: dict[str, Any] = {"space": cfg["space"], "budget": budget or cfg["budget"], "seed": cfg["seed"],
                                   "store": store, "name": info["name"], "run_id": info["id"]}
         if info["kind"] == "oneshot":
@@ -443,14 +448,12 @@ def _as_budget(budget) -> Budget:
 
 def describe(kind: str, component: Any) -> dict[str, Any]:
     """``{"name": ..., "options": ...}``: what rebuilds ``component`` with its registry's ``create`` (the run
-    records it, so ``Run.restore`` builds the same component whether it was given by name or as an object)."""
+    records it, so ``Run.restore`` builds the same component whether it was given by name or as an object).
+    An object without ``options()`` (a hand-written stand-in) is recorded with ``options`` None: its run
+    works, and restoring it says why it cannot be rebuilt instead of guessing defaults."""
     options = getattr(component, "options", None)
-    name = getattr(component, "name", None)
-    if not callable(options) or not isinstance(name, str) or not name:
-        raise TypeError(f"a {kind} given as an object needs a registry name (.name) and an options() method that "
-                        f"returns its constructor options, so the run can be restored; {component!r} has "
-                        f"name={name!r} and {'an' if callable(options) else 'no'} options()")
-    return {"name": name, "options": _plain(options())}
+    name = getattr(component, "name", None) or type(component).__name__
+    return {"name": name, "options": _plain(options()) if callable(options) else None}
 
 
 def _given_object(kind: str, component: Any, options: Mapping | None) -> Any:

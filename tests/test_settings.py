@@ -40,7 +40,10 @@ def test_environment_variable_names_are_spelt_once():
     from workbench.commands import lab
     from workbench.data import _loaders
 
+    from workbench.estimators import surrogate
+
     assert batch.BATCH_ENV is settings.BATCH_ENV and lab.ENV_VAR is settings.NOTEBOOKS_ENV
+    assert surrogate.ENV_VAR is settings.NB301_MODEL_ENV
     assert benchmarks.ENV_VARS is settings.TABLE_ENVS and _loaders.ENV_VARS is settings.DATASET_ENVS
     assert settings.table_env("nb201") == "WORKBENCH_NB201_TABLE" and settings.table_env("my-bench") == "WORKBENCH_MY_BENCH_TABLE"
 

@@ -13,6 +13,7 @@ True
 ``WORKBENCH_NB201_TABLE``   a benchmark file for ``nb201`` (likewise ``_NATS_SSS_TABLE``, ``_NB101_TABLE``)
 ``WORKBENCH_FASHION_MNIST``  a folder of Fashion-MNIST IDX files (likewise ``WORKBENCH_MNIST``)
 ``WORKBENCH_NOTEBOOKS``     the notebooks ``workbench lab`` opens
+``WORKBENCH_NB301_MODEL``   the NB301 surrogate's ONNX model (default in the cache folder)
 ==========================  ==========================================================================
 
 This module imports nothing heavy, so any layer (data, benchmarks, runs, the CLI, nasviz) may use it.
@@ -26,6 +27,7 @@ BATCH_ENV = "WORKBENCH_BATCH"
 STORE_ENV = "WORKBENCH_STORE"
 CACHE_ENV = "WORKBENCH_CACHE"
 NOTEBOOKS_ENV = "WORKBENCH_NOTEBOOKS"
+NB301_MODEL_ENV = "WORKBENCH_NB301_MODEL"
 #: benchmark name -> the variable naming its file
 TABLE_ENVS = {"nb201": "WORKBENCH_NB201_TABLE", "nats_sss": "WORKBENCH_NATS_SSS_TABLE",
               "nb101": "WORKBENCH_NB101_TABLE"}
@@ -68,5 +70,5 @@ def dataset_env(name: str) -> str:
     return DATASET_ENVS.get(name, f"WORKBENCH_{name.upper().replace('-', '_')}")
 
 
-__all__ = ["BATCH_ENV", "CACHE_ENV", "DATASET_ENVS", "DEFAULT_STORE_FILE", "NOTEBOOKS_ENV", "STORE_ENV",
+__all__ = ["BATCH_ENV", "CACHE_ENV", "DATASET_ENVS", "DEFAULT_STORE_FILE", "NB301_MODEL_ENV", "NOTEBOOKS_ENV", "STORE_ENV",
            "TABLE_ENVS", "batch_mode", "cache_dir", "dataset_env", "store_path", "table_env"]

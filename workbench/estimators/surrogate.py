@@ -27,8 +27,9 @@ import numpy as np
 from workbench.errors import DataError
 from workbench.estimators import register
 from workbench.estimators._base import Estimator, Result
+from workbench.settings import NB301_MODEL_ENV
 
-ENV_VAR = "WORKBENCH_NB301_MODEL"
+ENV_VAR = NB301_MODEL_ENV
 MAX_EPOCH = 98
 _PREFIX = "NetworkSelectorDatasetInfo_COLON_darts_COLON_"
 #: YAHPO Gym's ``cat_names`` for nb301, in the order of the model's ``x_cat`` columns

@@ -8,15 +8,13 @@
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from typing import Any
 
 from workbench._version import __version__
 from workbench.errors import (BudgetError, DataError, EvaluationError, OutOfSpaceError, UnknownNameError,
                               WorkbenchError)
 
-#: subpackages and modules that ``workbench.<name>`` imports on first access (``import workbench`` stays light)
-SUBMODULES = ("batch", "benchmarks", "data", "estimators", "nn", "oneshot", "records", "registry", "reproductions",
-              "runs", "searchers", "settings", "spaces")
 #: names re-exported from a subpackage, also loaded on first access
 _LAZY_NAMES = {"Run": "runs", "Budget": "runs", "RunStatus": "runs", "Result": "records"}
 
@@ -24,8 +22,14 @@ __all__ = ["Budget", "BudgetError", "DataError", "EvaluationError", "OutOfSpaceE
            "UnknownNameError", "WorkbenchError", "__version__"]
 
 
+def submodules() -> list[str]:
+    """The public subpackages and modules, which ``workbench.<name>`` imports on first access (so ``import
+    workbench`` stays light: torch loads only with the parts that train)."""
+    return sorted(info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_"))
+
+
 def __getattr__(name: str) -> Any:
-    if name in SUBMODULES:
+    if not name.startswith("_") and name in submodules():
         return importlib.import_module(f"{__name__}.{name}")  # also binds it as an attribute of this package
     if name in _LAZY_NAMES:
         value = getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
@@ -35,4 +39,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__) | set(SUBMODULES))
+    return sorted(set(globals()) | set(__all__) | set(submodules()))

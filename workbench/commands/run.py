@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
     p.add_argument("--space-opt", action="append", metavar="K=V", help="space option (repeatable)")
     p.add_argument("--searcher-opt", action="append", metavar="K=V", help="searcher hyperparameter (repeatable)")
     p.add_argument("--estimator-opt", action="append", metavar="K=V", help="estimator option (repeatable)")
-    p.add_argument("--resume", metavar="RUN_ID", default=None, help="continue a stored run to its budget (or --budget)")
+    p.add_argument("--resume", metavar="RUN_ID", default=None, help="continue a stored run (Run.restore) to its budget (or --budget)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
 

@@ -123,6 +123,7 @@ class ParallelSearch:
     # --- the loop --------------------------------------------------------------------------------
     def run_loop(self) -> None:
         while True:
+            self.run._sync_status()  # only this (the run's) thread publishes pause/resume/stop
             self._fill()
             if not self.executor.in_flight and not self.retry:
                 if self.run._stop_flag.is_set() or self.run._budget_done():

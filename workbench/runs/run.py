@@ -123,6 +123,8 @@ class Run:
                 self.estimator = estimator
                 self.config["estimator"] = {"name": estimator.name, "options": _plain(estimator.config())}
             self.estimator.check_space(self.space)
+            if hasattr(self.estimator, "check_budget"):  # refuse a budget the estimator can never use up
+                self.estimator.check_budget(self.budget)
             self.kind = "search"
 
         self.store = Store(store) if isinstance(store, str) or hasattr(store, "__fspath__") else (store or Store())

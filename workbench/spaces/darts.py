@@ -273,7 +273,7 @@ def _check_cell(genotype: Genotype, cell: str) -> None:
         if not (isinstance(pair, tuple) and len(pair) == 2):
             raise _genotype_fail(genotype, f"{cell} pair {k} is {shorten(pair, 40)}; expected (op, input)")
         op, src = pair
-        if op == "none":
+        if isinstance(op, str) and op == "none":
             raise _genotype_fail(genotype, f"{cell} pair {k} uses 'none', which DARTS only uses in the supernet; accepted ops: {', '.join(GENOTYPE_OPS)}")
         if not isinstance(op, str) or op not in GENOTYPE_OPS:
             raise _genotype_fail(genotype, f"unknown op {shorten(op, 40)} in {cell} pair {k}; accepted ops: {', '.join(GENOTYPE_OPS)}")

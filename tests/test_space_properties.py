@@ -147,8 +147,9 @@ def perturbed(draw, value: Any, depth: int = 0) -> Any:
             del items[i]
         else:
             items.insert(i, items[i])
-        return type(value)(*items) if hasattr(value, "_fields") and len(items) == len(value) else (
-            tuple(items) if isinstance(value, tuple) else items)
+        if hasattr(value, "_fields") and len(items) == len(value):  # a namedtuple (Genotype) holding the junk as is
+            return tuple.__new__(type(value), items)
+        return tuple(items) if isinstance(value, tuple) else items
     return draw(LEAVES)
 
 

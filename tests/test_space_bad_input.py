@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -71,9 +72,20 @@ def test_text_reproducers(space_name, text, expected):
     refused(space_name, "from_string", text, *expected)
 
 
-def test_the_darts_range_bomb_is_refused_fast():
+def test_the_darts_range_bomb_is_refused_fast_and_small():
     text = V2.replace("normal_concat=[2, 3, 4, 5]", "normal_concat=range(0, 100000000)")
     refused("darts", "from_string", text, seconds=0.2)
+    tracemalloc.start()
+    try:
+        for bomb in (text, V2.replace("normal_concat=[2, 3, 4, 5]", "normal_concat=range(0, 999999)"),
+                     "Genotype(" + "[" * 4000 + "]" * 4000 + ")", '{"matrix": ' + "[" * 4000 + "]" * 4000 + "}"):
+            for name in ("darts", "nb101"):
+                with pytest.raises(OutOfSpaceError):
+                    spaces.create(name).from_string(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000, f"refusing the bombs took {peak / 1e6:.1f} MB"
     with pytest.raises(OutOfSpaceError):
         spaces.create("darts").validate({"normal": DARTS_V2.normal, "reduce": DARTS_V2.reduce,
                                          "normal_concat": range(0, 100_000_000)})

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from workbench.errors import DataError, OutOfSpaceError
+from workbench.errors import EvaluationError, OutOfSpaceError
 from workbench.estimators import register
 from workbench.estimators._base import Estimator, Result
 
@@ -61,6 +61,19 @@ class TabularEstimator(Estimator):
         self._time = self._time_column()
         self._rows = self._row_lookup()
 
+    @property
+    def charges_sim_time(self) -> bool:
+        """True when some lookups charge simulated seconds: the table has training times for this metric,
+        or ``cost_s`` is positive (a budget in ``sim_seconds`` can then run out)."""
+        if self.cost_s is not None and self.cost_s > 0:
+            return True
+        return self._time is not None and bool(np.any(np.nan_to_num(self._time, nan=0.0) > 0))
+
+    @property
+    def no_sim_time_reason(self) -> str:
+        return (f"benchmark {self.table.name!r} records no training times for {self.metric} of {self.dataset}, so "
+                f"every lookup costs 0 simulated seconds (and no cost_s option was given)")
+
     def _time_column(self) -> np.ndarray | None:
         """Training seconds of the run that measured the search metric (NATS: CIFAR-10's validation
         accuracy comes from the cifar10-valid run, so that run's time is charged, as NATS does)."""
@@ -93,8 +106,8 @@ class TabularEstimator(Estimator):
             objective = float(self._objective[row])
         else:
             objective = self.table.query(row, self.dataset, self.metric, self.epochs, epoch=self.epoch, seed=self.seed)
-        if objective != objective:  # NaN: a partial source (e.g. NASLib's 725 cells) lacks this arch
-            raise DataError(f"benchmark {self.table.name!r} has no {self.metric!r} of {self.dataset!r} after "
+        if objective != objective:  # NaN: a partial source (e.g. NASLib's 725 cells) lacks this arch: the trial fails
+            raise EvaluationError(f"benchmark {self.table.name!r} has no {self.metric!r} of {self.dataset!r} after "
                             f"{self.epochs} epochs for arch {str(self.table.arch_strings[row])!r} (the source did not hold it)")
         metrics.setdefault(f"{self.metric}@{self.epochs}", objective)
         if self._time is not None and self.epoch is not None:

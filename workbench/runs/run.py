@@ -114,6 +114,8 @@ class Run:
                 self.estimator = _given_object("estimator", estimator, estimator_options)
             self.config["estimator"] = describe("estimator", self.estimator)
             self.estimator.check_space(self.space)
+            if hasattr(self.estimator, "check_budget"):  # refuse a budget the estimator can never use up
+                self.estimator.check_budget(self.budget)
             self.kind = "search"
 
         self.store = Store(store) if isinstance(store, str) or hasattr(store, "__fspath__") else (store or Store())

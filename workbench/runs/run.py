@@ -67,8 +67,9 @@ class Run:
                  estimator_options: Mapping | None = None, strategy_options: Mapping | None = None,
                  checkpoint_every: int = 20, run_id: str | None = None) -> None:
         from workbench import estimators, searchers, spaces
+        from workbench.validate import check_seed
 
-        self.seed = seed
+        self.seed = seed = check_seed(seed)
         self.name = name
         self.id = run_id or uuid.uuid4().hex[:12]
         self.budget = _as_budget(budget)

@@ -108,10 +108,14 @@ def read_source(path: str | os.PathLike, **options: Any) -> Table:
     path = Path(path)
     if not path.exists():
         raise DataError(f"benchmark file not found: {path}")
+    from workbench.benchmarks import compact
+
     for _, matches, read in _importers():
         if matches(path):
             table = read(path, **options)
             table.meta["source"] = str(path)
+            if not compact.is_compact(path):  # compact files were checked when they were written
+                _check_imported(table, path)
             return table
     accepted = ", ".join(name for name, _, _ in _importers())
     raise DataError(f"cannot read benchmark source {path}: accepted formats: {accepted}")
@@ -131,6 +135,19 @@ def import_benchmark(paths: Iterable[str | os.PathLike], *, name: str | None = N
         table.name = name
     target = Path(dest) if dest else installed_path(table.name)
     return compact.save(table, target)
+
+
+def _check_imported(table: Table, path: Path) -> None:
+    """Refuse an arch that is in two rows; record non-finite values as missing (NaN)."""
+    from workbench.benchmarks._table import duplicate_rows, missing_for_nonfinite
+
+    twice = duplicate_rows(table.arch_strings.tolist())
+    if twice:
+        arch, a, b = twice[0]
+        raise DataError(f"{path}: arch {arch[:120]!r} is in rows {a} and {b} ({len(twice)} arch(s) repeated); "
+                        f"each arch must appear once")
+    if all(isinstance(m, dict) for m in (table.columns, table.per_seed, table.curves)):
+        missing_for_nonfinite(table)
 
 
 def installed() -> list[dict[str, Any]]:

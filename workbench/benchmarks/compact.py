@@ -232,6 +232,9 @@ class CheckedColumns(Mapping):
 def _member(path: Path, raw, mapped, info: zipfile.ZipInfo, size: int, checker: _Checker) -> np.ndarray:
     """A stored member as a view into the memory map (a compressed one is read into memory)."""
     if info.compress_type != zipfile.ZIP_STORED:
+        from workbench.benchmarks._limits import check_declared
+
+        check_declared(f"{path}:{info.filename}", info.file_size, info.compress_size)
         with zipfile.ZipFile(path) as zf, zf.open(info) as f:
             return np.lib.format.read_array(f, allow_pickle=False)
     raw.seek(info.header_offset)

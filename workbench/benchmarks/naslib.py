@@ -19,6 +19,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from workbench.benchmarks._limits import check_declared
 from workbench.benchmarks._table import Table, column_name
 from workbench.errors import DataError
 
@@ -126,6 +127,8 @@ def read_naslib_zen(path: str | Path, name: str = "nb201") -> Table:
             raise DataError(f"{path} holds no 'benchmark--nasbench201--<dataset>--<n>.json' files")
         for member in names:
             dataset = member.rsplit("/", 1)[-1].split("--")[2]
+            info = zf.getinfo(member)
+            check_declared(f"{path}:{member}", info.file_size, info.compress_size)
             for i, rec in enumerate(json.loads(zf.read(member))):
                 if not isinstance(rec, dict) or "arch" not in rec:
                     raise DataError(f"{path}/{member}[{i}]: not a record with 'arch' and 'val_accuracy'")

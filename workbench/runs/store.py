@@ -120,15 +120,16 @@ class Store:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._heartbeats: dict[tuple[str, str], threading.Event] = {}
-        _check_identity(self.path)  # before anything can write to the file
+        found = _check_identity(self.path)  # before anything can write to the file
         try:
             self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
             self._conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             if self.path != ":memory:":
                 self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
-            with self._write() as cur:
-                self._create_or_migrate(cur)
+            if found != SCHEMA_VERSION:
+                with self._write() as cur:
+                    self._create_or_migrate(cur)
         except sqlite3.DatabaseError as exc:
             raise DataError(f"{self.path} is not a workbench store (SQLite said: {exc})") from None
 

@@ -20,7 +20,7 @@ import pytest
 from workbench.runs import Store
 
 ROUNDS = int(os.environ.get("WORKBENCH_KILL_ROUNDS", "1"))
-WRITERS = int(os.environ.get("WORKBENCH_WRITERS", "4"))
+WRITERS = int(os.environ.get("WORKBENCH_WRITERS", "3"))
 TINY_TRAIN = {"dataset": "digits", "epochs": 1, "batch_size": 64, "device": "cpu",
               "build": {"channels": 4, "cells_per_stage": 1}, "data": {"limit": 300}}
 
@@ -130,7 +130,7 @@ def test_training_search_killed_at_random_moments_resumes_exactly(tmp_path, roun
 
 def test_concurrent_writers_lose_nothing(tmp_path, nb201_table_path):
     store_path = tmp_path / "shared.sqlite"
-    budget = 150
+    budget = 150 if WRITERS > 3 else 100
     procs = [_spawn({"run_id": f"w{i}", "searcher": "re" if i % 2 else "random", "estimator": "tabular",
                      "budget": budget, "seed": i, "checkpoint_every": 5, "store": str(store_path),
                      "estimator_options": {"benchmark": str(nb201_table_path)}}) for i in range(WRITERS)]

@@ -343,8 +343,11 @@ class Store:
         stop = self._heartbeats.pop((run_id, token), None)
         if stop is not None:
             stop.set()
-        with self._write() as cur:
-            cur.execute("DELETE FROM leases WHERE run_id=? AND token=?", (run_id, token))
+        try:
+            with self._write() as cur:
+                cur.execute("DELETE FROM leases WHERE run_id=? AND token=?", (run_id, token))
+        except sqlite3.Error:  # the store itself failed (or was closed): the lease goes stale with this process
+            pass
 
     def _heartbeat(self, run_id: str, token: str, stop: threading.Event) -> None:
         while not stop.wait(LEASE_RENEW_S):

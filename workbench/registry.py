@@ -99,8 +99,12 @@ class Registry(Generic[T]):
         return f"the {name!r} {self.kind} serves the {', '.join(self.entry(name).spaces)} space(s), not {space!r}"
 
     def create(self, name: str, **options: Any) -> T:
-        """Build the registered ``name`` with ``options``."""
-        return self.get(name)(**options)
+        """Build the registered ``name`` with ``options`` (names and simple types checked first)."""
+        from workbench.validate import check_options
+
+        factory = self.get(name)
+        check_options(factory, options, kind=self.kind, name=name)
+        return factory(**options)
 
     def __contains__(self, name: object) -> bool:
         return name in self._entries

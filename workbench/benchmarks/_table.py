@@ -66,17 +66,20 @@ class Table:
     def __post_init__(self) -> None:
         n = len(self.arch_strings)
         for kind, mapping in (("column", self.columns), ("per-seed column", self.per_seed), ("curve", self.curves)):
-            for key, col in mapping.items():
+            for key in mapping:
+                col = _unchecked(mapping, key)
                 rows = len(self.curve_rows[key]) if kind == "curve" and key in self.curve_rows else n
                 if len(col) != rows:
                     raise DataError(f"benchmark {self.name!r}: {kind} {key!r} has {len(col)} rows, expected {rows}")
                 if kind != "column" and key not in self.columns:
                     raise DataError(f"benchmark {self.name!r}: {kind} {key!r} has no headline column")
-        for key, arr in self.per_seed.items():
+        for key in self.per_seed:
+            arr = _unchecked(self.per_seed, key)
             if arr.ndim != 2 or arr.shape[1] != len(self.seeds.get(key, ())):
                 raise DataError(f"benchmark {self.name!r}: per-seed column {key!r} has shape {arr.shape}, "
                                 f"expected ({n}, {len(self.seeds.get(key, ()))}) for seeds {self.seeds.get(key)}")
-        for key, arr in self.curves.items():
+        for key in self.curves:
+            arr = _unchecked(self.curves, key)
             if arr.ndim != 3 or arr.shape[1] != len(self.seeds.get(key, ())):
                 raise DataError(f"benchmark {self.name!r}: curve {key!r} has shape {arr.shape}, expected (n, seeds, epochs)")
 
@@ -283,6 +286,43 @@ class Table:
             raise DataError(f"benchmark {self.name!r} holds no value of {column_name(dataset, metric, epochs)!r}")
         row = int(np.nanargmax(col) if mode == "max" else np.nanargmin(col))
         return str(self.arch_strings[row]), float(col[row])
+
+
+def _unchecked(mapping: Mapping[str, np.ndarray], key: str) -> np.ndarray:
+    """``mapping[key]`` without a compact file's lazy checksum (only its shape is wanted)."""
+    peek = getattr(mapping, "unchecked", None)
+    return peek(key) if peek is not None else mapping[key]
+
+
+def duplicate_rows(arch_strings: Iterable[str]) -> list[tuple[str, int, int]]:
+    """``(arch, first row, repeated row)`` for every arch text that appears more than once."""
+    first: dict[str, int] = {}
+    out = []
+    for row, text in enumerate(arch_strings):
+        if text in first:
+            out.append((text, first[text], row))
+        else:
+            first[text] = row
+    return out
+
+
+def missing_for_nonfinite(table: Table) -> int:
+    """Record non-finite values (inf, -inf) as missing (NaN) in every column, per-seed value and curve of a
+    freshly read table; returns how many were replaced. A missing value is never an objective."""
+    replaced = 0
+    for mapping in (table.columns, table.per_seed, table.curves):
+        for key in list(mapping):
+            arr = mapping[key]
+            if arr.dtype.kind != "f":
+                continue
+            bad = np.isinf(arr)
+            count = int(bad.sum())
+            if count:
+                arr = np.array(arr)  # a writable copy (a compact file's columns are read-only maps)
+                arr[bad] = np.nan
+                mapping[key] = arr  # type: ignore[index]
+                replaced += count
+    return replaced
 
 
 class _quiet:

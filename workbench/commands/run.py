@@ -6,7 +6,7 @@ import os
 import sys
 import time
 
-from workbench.commands import default_store, parse_options
+from workbench.commands import default_store, parse_options, parse_seed
 
 
 def add_parser(sub) -> None:
@@ -16,7 +16,7 @@ def add_parser(sub) -> None:
     p.add_argument("--searcher", default="re", help="searcher name (default re)")
     p.add_argument("--estimator", default="tabular", help="estimator name (default tabular)")
     p.add_argument("--budget", default=None, help="evaluations (e.g. 200) or name=value pairs: evaluations, sim_seconds, wall_seconds")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", default="0", help="the run's seed, an integer in 0..2**63-1 (default 0)")
     p.add_argument("--store", default=None, help="SQLite store (default $WORKBENCH_STORE or ./workbench-runs.sqlite)")
     p.add_argument("--name", default=None, help="a label for the run")
     p.add_argument("--table", default=None, help="benchmark file or name for the tabular estimator (sets estimator benchmark=)")
@@ -36,7 +36,7 @@ def _run(args: argparse.Namespace) -> int:
     from workbench.runs import Budget, Run, RunStatus, Store
 
     store = Store(args.store or default_store())
-    budget = Budget.parse(args.budget) if args.budget else None
+    budget = Budget.parse(args.budget) if args.budget is not None else None
     if args.resume:
         run = Run.restore(args.resume, store=store, budget=budget)
     else:
@@ -46,7 +46,7 @@ def _run(args: argparse.Namespace) -> int:
                 raise FileNotFoundError(f"benchmark file not found: {args.table}")
             est_opts["benchmark"] = args.table
         run = Run(space=args.space, searcher=args.searcher, estimator=args.estimator, budget=budget or Budget(evaluations=100),
-                  seed=args.seed, store=store, name=args.name, space_options=parse_options(args.space_opt, "space"),
+                  seed=parse_seed(args.seed), store=store, name=args.name, space_options=parse_options(args.space_opt, "space"),
                   searcher_options=parse_options(args.searcher_opt, "searcher"), estimator_options=est_opts,
                   executor=args.executor, executor_options=parse_options(args.executor_opt, "executor"))
     show = not args.quiet

@@ -71,6 +71,7 @@ class SurrogateEstimator(Estimator):
     epochs (1..98); ``cost_s`` is the predicted training runtime. ``threads`` caps onnxruntime's threads."""
 
     name = "surrogate"
+    charges_sim_time = True  # cost_s is the predicted training runtime
     spaces = ("darts",)
 
     def __init__(self, *, space, model: str | os.PathLike | None = None, epoch: int = MAX_EPOCH,

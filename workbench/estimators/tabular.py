@@ -12,9 +12,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from workbench.errors import DataError, OutOfSpaceError
+from workbench.errors import DataError, EvaluationError, OutOfSpaceError
 from workbench.estimators import register
 from workbench.estimators._base import Estimator, Result
+
+
+class MissingValueError(EvaluationError):
+    """The benchmark holds no value of the search metric for this arch (the source did not measure it)."""
 
 
 @register("tabular", spaces=("nb201", "nats_sss", "nb101"))  # the spaces with a tabular benchmark
@@ -61,6 +65,19 @@ class TabularEstimator(Estimator):
         self._time = self._time_column()
         self._rows = self._row_lookup()
 
+    @property
+    def charges_sim_time(self) -> bool:
+        """True when some lookups charge simulated seconds: the table has training times for this metric,
+        or ``cost_s`` is positive (a budget in ``sim_seconds`` can then run out)."""
+        if self.cost_s is not None and self.cost_s > 0:
+            return True
+        return self._time is not None and bool(np.any(np.nan_to_num(self._time, nan=0.0) > 0))
+
+    @property
+    def no_sim_time_reason(self) -> str:
+        return (f"benchmark {self.table.name!r} records no training times for {self.metric} of {self.dataset}, so "
+                f"every lookup costs 0 simulated seconds (and no cost_s option was given)")
+
     def _time_column(self) -> np.ndarray | None:
         """Training seconds of the run that measured the search metric (NATS: CIFAR-10's validation
         accuracy comes from the cifar10-valid run, so that run's time is charged, as NATS does)."""
@@ -76,9 +93,13 @@ class TabularEstimator(Estimator):
         """A fast arch -> row function: by code for spaces that number their archs, else by text."""
         code = getattr(self.space, "code", None)
         if code is not None and self.space.size() == len(self.table):
-            code_to_row = np.empty(len(self.table), dtype=np.int64)
+            code_to_row = np.full(len(self.table), -1, dtype=np.int64)
             for row, text in enumerate(self.table.arch_strings.tolist()):
-                code_to_row[code(self.space.from_string(text))] = row
+                c = code(self.space.from_string(text))
+                if code_to_row[c] >= 0:  # a repeated arch would leave another arch's row unset
+                    raise DataError(f"benchmark {self.table.name!r} holds arch {text!r} twice (rows "
+                                    f"{code_to_row[c]} and {row}); re-import it (`workbench bench import`)")
+                code_to_row[c] = row
             return lambda arch: int(code_to_row[code(arch)])
         return self.table.row
 
@@ -92,9 +113,12 @@ class TabularEstimator(Estimator):
         if self.epoch is None and self.seed is None:
             objective = float(self._objective[row])
         else:
-            objective = self.table.query(row, self.dataset, self.metric, self.epochs, epoch=self.epoch, seed=self.seed)
-        if objective != objective:  # NaN: a partial source (e.g. NASLib's 725 cells) lacks this arch
-            raise DataError(f"benchmark {self.table.name!r} has no {self.metric!r} of {self.dataset!r} after "
+            try:
+                objective = self.table.query(row, self.dataset, self.metric, self.epochs, epoch=self.epoch, seed=self.seed)
+            except DataError as exc:  # no record of this arch at that epoch/seed
+                raise MissingValueError(str(exc)) from None
+        if not np.isfinite(objective):  # NaN: a partial source (e.g. NASLib's 725 cells) lacks this arch: the trial fails
+            raise MissingValueError(f"benchmark {self.table.name!r} has no {self.metric!r} of {self.dataset!r} after "
                             f"{self.epochs} epochs for arch {str(self.table.arch_strings[row])!r} (the source did not hold it)")
         metrics.setdefault(f"{self.metric}@{self.epochs}", objective)
         if self._time is not None and self.epoch is not None:

@@ -29,6 +29,7 @@ class TrainEstimator(Estimator):
     """
 
     name = "train"
+    charges_sim_time = True  # cost_s is the measured training time
 
     def __init__(self, *, space, dataset: str = "digits", epochs: int = 5, batch_size: int = 64,
                  optimizer: str = "sgd", lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 5e-4,

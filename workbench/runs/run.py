@@ -64,8 +64,9 @@ class Run:
                  checkpoint_every: int = 20, run_id: str | None = None, executor: str | None = None,
                  executor_options: Mapping | None = None) -> None:
         from workbench import estimators, searchers, spaces
+        from workbench.validate import check_seed
 
-        self.seed = seed
+        self.seed = seed = check_seed(seed)
         self.name = name
         self.id = run_id or uuid.uuid4().hex[:12]
         self.budget = _as_budget(budget)
@@ -116,6 +117,8 @@ class Run:
                 self.estimator = _given_object("estimator", estimator, estimator_options)
             self.config["estimator"] = describe("estimator", self.estimator)
             self.estimator.check_space(self.space)
+            if hasattr(self.estimator, "check_budget"):  # refuse a budget the estimator can never use up
+                self.estimator.check_budget(self.budget)
             self.kind = "search"
             from workbench.runs import executors
 
@@ -252,6 +255,8 @@ class Run:
 
     # --- worker ----------------------------------------------------------------------------------
     def _main(self) -> None:
+        if not self._take_lease():
+            return
         try:
             self._record_run()
             self._started_at = time.monotonic()
@@ -272,6 +277,18 @@ class Run:
         finally:
             self._elapsed_before = self.progress().wall_seconds
             self._started_at = None
+            self.store.release_lease(self.id, self._lease)
+
+    def _take_lease(self) -> bool:
+        """Hold the store's lease on this run while the worker runs; refused (the store left untouched)
+        while another live process or Run executes it."""
+        try:
+            self._lease = self.store.acquire_lease(self.id)
+        except WorkbenchError as exc:
+            self._error, self._error_text, self._lease = exc, str(exc), None
+            self._publish(StatusChanged(self.id, time.time(), "failed", self._status, str(exc)))
+            return False
+        return True
 
     def _budget_done(self) -> bool:
         return self.budget.exhausted(self.progress())
@@ -392,6 +409,7 @@ class Run:
         or repeated. ``budget`` may raise the original limits. Call ``start()`` or ``run()`` on the result."""
         store = Store(store) if not isinstance(store, Store) else store
         info = store.run_info(run_id)
+        store.check_lease(info["id"])  # refused while another live process executes this run
         cfg = info["config"]
         for kind in ("space", "strategy", "searcher", "estimator"):
             if kind in cfg and cfg[kind].get("options", {}) is None:

@@ -6,7 +6,7 @@ from workbench.errors import (BudgetError, DataError, EvaluationError, OutOfSpac
                               WorkbenchError)
 
 __all__ = ["Budget", "BudgetError", "DataError", "EvaluationError", "OutOfSpaceError", "Run",
-           "UnknownNameError", "WorkbenchError", "__version__"]
+           "UnknownNameError", "WorkbenchError", "__version__", "study"]
 
 
 def __getattr__(name: str):
@@ -14,4 +14,8 @@ def __getattr__(name: str):
         from workbench import runs
 
         return getattr(runs, name)
+    if name == "study":  # many searches over one table in one process (workbench.studies)
+        from workbench.studies import study
+
+        return study
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")

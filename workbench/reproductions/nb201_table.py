@@ -107,44 +107,39 @@ def run_searches(method: str, dataset: str, *, table=None, runs: int = 500, eval
     ``budget_s`` buys under ``cost_model``) through ask/tell and picks the best by 12-epoch validation
     accuracy. ``curves=True`` also keeps each search's best-so-far 200-epoch validation accuracy.
     """
-    from workbench import benchmarks, estimators, searchers, spaces
-    from workbench.estimators import Result
+    from workbench import benchmarks, estimators, spaces
+    from workbench.studies import study
 
     if dataset not in DATASETS:
         raise ValueError(f"unknown data set {dataset!r}; accepted: {', '.join(DATASETS)}")
     table = benchmarks.load("nb201") if table is None else table
     space = spaces.create("nb201")
-    lookup = estimators.create("tabular", space=space, benchmark=table, dataset=dataset, metric="val_acc", epochs=12)
-    search_col = table.column(dataset, "val_acc", 12)
+    n = evaluations_for(budget_s, dataset, cost_model) if evaluations is None else int(evaluations)
+    cost = COST_S["cifar10"] if cost_model == "cifar10-valid" else COST_S[dataset]
+    # every search sees the 12-epoch validation accuracy and is charged ``cost`` per evaluation; the budget
+    # is the evaluation count that cost buys, so the table's own time columns do not enter
+    lookup = estimators.create("tabular", space=space, benchmark=table, dataset=dataset, metric="val_acc", epochs=12,
+                               report=[], cost_s=cost)
     final_col = table.column(dataset, "val_acc", 200)
     try:
         test_col = table.column(dataset, "test_acc_analognas", 200)
     except KeyError:
         test_col = None
-    n = evaluations_for(budget_s, dataset, cost_model) if evaluations is None else int(evaluations)
-    cost = COST_S["cifar10"] if cost_model == "cifar10-valid" else COST_S[dataset]
     opts = dict(PAPER_OPTIONS.get(method, {}) if options is None else options)
     if method == "qlearning":
         opts.setdefault("num_models", n)  # MetaQNN's epsilon schedule stretched over this budget
     seeds = np.random.SeedSequence(seed).generate_state(runs)
-    chosen = np.empty(runs, dtype=np.int64)
-    curve = np.empty((runs, n)) if curves else None
     start = time.perf_counter()
-    for r in range(runs):
-        searcher = searchers.create(method, space=space, seed=int(seeds[r]), **opts)
-        best_row, best_val = -1, -math.inf
-        for k in range(n):
-            arch = searcher.ask()
-            row = lookup.row(arch)
-            value = float(search_col[row])
-            searcher.tell(arch, Result(objective=value, cost_s=cost, fidelity=12))
-            if value > best_val:
-                best_row, best_val = row, value
-            if curve is not None:
-                curve[r, k] = final_col[best_row]
-        chosen[r] = best_row
-        if progress is not None:
-            progress(r + 1)
+    out = study(space=space, searchers=[method], seeds=range(runs), searcher_seeds=[int(s) for s in seeds],
+                estimator=lookup, searcher_options={method: opts}, budget=n, record="summary", trace=curves,
+                progress=(lambda done, total: progress(done)) if progress is not None else None)
+    chosen = np.array([lookup.row(s.best_arch) for s in out.summaries], dtype=np.int64)
+    curve = None
+    if curves:
+        curve = np.empty((runs, n))
+        for r, s in enumerate(out.summaries):
+            for k, arch, _ in s.incumbents:
+                curve[r, k:] = final_col[lookup.row(arch)]
     seconds = time.perf_counter() - start
     return SearchOutcome(method, dataset, n, chosen, final_col[chosen],
                          None if test_col is None else test_col[chosen], curve, seconds, opts)

@@ -17,7 +17,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from workbench.errors import DataError
 from workbench.records import Result
@@ -192,16 +192,32 @@ class Store:
     # --- trials ----------------------------------------------------------------------------------
     def add_trial(self, run_id: str, trial: Trial, checkpoint: dict | None = None) -> None:
         """Record a finished trial, and with it (atomically) the strategy's state after it."""
-        r = trial.result
+        self.add_trials(run_id, [trial], [(trial.number + 1, checkpoint)] if checkpoint is not None else ())
+
+    def add_trials(self, run_id: str, trials: list[Trial], checkpoints: Iterable[tuple[int, dict | bytes]] = (),
+                   memo: dict | None = None) -> None:
+        """Record finished trials and the checkpoints ``(step, state)`` taken among them in ONE transaction:
+        a process killed at any moment leaves all of them or none (``workbench.runs.writer`` batches so).
+        ``memo`` (kept by the caller across calls) remembers the JSON of each metrics mapping: a tabular
+        estimator returns one shared Result per arch."""
+        memo = {} if memo is None else memo  # id(metrics) -> (metrics, its JSON); the mapping is kept alive
+        rows = []
+        for trial in trials:
+            r = trial.result
+            if r is not None:
+                seen = memo.get(id(r.metrics))
+                if seen is not None and seen[0] is r.metrics:
+                    text = seen[1]
+                else:
+                    text = _json(dict(r.metrics))
+                    memo[id(r.metrics)] = (r.metrics, text)
+            rows.append((run_id, trial.number, trial.arch, trial.status, r.objective if r else None,
+                         text if r else "{}", r.cost_s if r else 0.0, r.fidelity if r else None,
+                         trial.wall_s, trial.sim_time_s, trial.elapsed_s, trial.finished_at, trial.error))
         with self._write() as cur:
-            cur.execute(
-                "INSERT INTO trials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, trial.number, trial.arch, trial.status, r.objective if r else None,
-                 _json(dict(r.metrics) if r else {}), r.cost_s if r else 0.0, r.fidelity if r else None,
-                 trial.wall_s, trial.sim_time_s, trial.elapsed_s, trial.finished_at, trial.error),
-            )
-            if checkpoint is not None:
-                self._put_checkpoint(cur, run_id, trial.number + 1, checkpoint)
+            cur.executemany("INSERT INTO trials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            for step, state in checkpoints:
+                self._put_checkpoint(cur, run_id, step, state)
 
     def trials(self, run_id: str) -> list[Trial]:
         with self._lock:

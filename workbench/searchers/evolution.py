@@ -23,6 +23,7 @@ class RegularizedEvolution(Searcher):
     """Aging evolution with tournament selection."""
 
     name = "re"
+    fast_draws = True
 
     def __init__(self, *, space, seed: int | None = None, population_size: int = 10, sample_size: int = 3) -> None:
         super().__init__(space=space, seed=seed)

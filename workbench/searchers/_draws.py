@@ -15,18 +15,21 @@ uses it directly.
 """
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
 
 _U32 = 0xFFFFFFFF
 _WORDS = 128  # raw words fetched at a time
+_N_SMALL = 256
+_SMALL = [np.int64(i) for i in range(_N_SMALL)]  # numpy scalars are immutable: small ones are shared
 
 
 class FastDraws:
     """A stand-in for ``numpy.random.Generator`` (PCG64) with fast, identical small integer draws."""
 
-    __slots__ = ("_gen", "_bg", "_start", "_words", "_pos", "_used", "_has", "_half", "_live")
+    __slots__ = ("_gen", "_bg", "_start", "_halves", "_pos", "_prefix", "_done", "_live")
 
     def __init__(self, gen: np.random.Generator) -> None:
         self._gen = gen
@@ -35,39 +38,45 @@ class FastDraws:
 
     @staticmethod
     def supports(gen: Any) -> bool:
-        return isinstance(gen, np.random.Generator) and type(gen.bit_generator).__name__ == "PCG64"
+        return (isinstance(gen, np.random.Generator) and type(gen.bit_generator).__name__ == "PCG64"
+                and sys.byteorder == "little")
 
-    # --- raw words ---------------------------------------------------------------------------------
+    # --- raw words, as numpy's 32-bit draws: each 64-bit word gives its low half, then its high half -------
     def _begin(self) -> None:
         state = self._bg.state
         self._start = state
-        self._has, self._half = int(state["has_uint32"]), int(state["uinteger"])
-        self._words, self._pos, self._used = [], 0, 0
+        # a half left over from the generator's last 64-bit word comes first
+        self._prefix = 1 if state["has_uint32"] else 0
+        self._halves = [int(state["uinteger"])] if self._prefix else []
+        self._pos = 0
+        self._done = 0  # halves consumed in earlier chunks
         self._live = True
 
+    def _refill(self) -> None:
+        self._done += len(self._halves)
+        self._halves = self._bg.random_raw(_WORDS).view(np.uint32).tolist()
+        self._pos = 0
+
     def _next32(self) -> int:
-        if self._has:
-            self._has = 0
-            return self._half
-        if self._pos == len(self._words):
-            self._words = self._bg.random_raw(_WORDS).tolist()
-            self._pos = 0
-        word = self._words[self._pos]
+        try:
+            value = self._halves[self._pos]
+        except IndexError:
+            self._refill()
+            value = self._halves[0]
         self._pos += 1
-        self._used += 1
-        self._has, self._half = 1, word >> 32
-        return word & _U32
+        return value
 
     def _bounded(self, rng: int) -> int:
         """A uniform integer in 0..rng (inclusive), as numpy's ``buffered_bounded_lemire_uint32``."""
         if rng == 0:
             return 0
         excl = rng + 1
-        if self._has:  # the first 32-bit draw, inlined (the hot path)
-            self._has = 0
-            m = self._half * excl
-        else:
-            m = self._next32() * excl
+        try:
+            m = self._halves[self._pos] * excl
+        except IndexError:
+            self._refill()
+            m = self._halves[0] * excl
+        self._pos += 1
         if (m & _U32) < excl:
             threshold = (0x100000000 - excl) % excl
             while (m & _U32) < threshold:
@@ -80,25 +89,35 @@ class FastDraws:
             self._live = False
             bg = self._bg
             bg.state = self._start
-            if self._used:
-                bg.advance(self._used)
-            state = bg.state
-            state["has_uint32"], state["uinteger"] = self._has, self._half
-            bg.state = state
+            used = self._done + self._pos - self._prefix  # halves of fresh words consumed
+            if used > 0:
+                bg.advance((used + 1) // 2)
+                state = bg.state
+                if used % 2:  # the high half of the last word is left for the next 32-bit draw
+                    state["has_uint32"], state["uinteger"] = 1, self._halves[self._pos]
+                else:  # numpy leaves the last high half it returned in ``uinteger``
+                    state["has_uint32"], state["uinteger"] = 0, self._halves[self._pos - 1]
+                bg.state = state
+            elif self._prefix and self._pos:  # only the left-over half was used
+                state = bg.state
+                state["has_uint32"] = 0
+                bg.state = state
         return self._gen
 
     # --- the Generator methods searchers use -------------------------------------------------------
     def integers(self, low, high=None, size=None, dtype=np.int64, endpoint=False):
         if high is None:
             low, high = 0, low
-        if (type(low) is int and type(high) is int and not endpoint and dtype is np.int64 and 0 < high - low <= _U32
+        if (type(low) is int and type(high) is int and dtype is np.int64 and not endpoint and 0 < high - low <= _U32
                 and (size is None or type(size) is int)):
             if not self._live:
                 self._begin()
             rng = high - low - 1
             if size is None:
-                return np.int64(low + self._bounded(rng))
-            return np.array([low + self._bounded(rng) for _ in range(size)], dtype=np.int64)
+                value = low + self._bounded(rng)
+                return _SMALL[value] if 0 <= value < _N_SMALL else np.int64(value)
+            bounded = self._bounded
+            return np.array([low + bounded(rng) for _ in range(size)], dtype=np.int64)
         return self.sync().integers(low, high, size=size, dtype=dtype, endpoint=endpoint)
 
     def choice(self, a, size=None, replace=True, p=None, axis=0, shuffle=True):

@@ -44,8 +44,12 @@ class RegularizedEvolution(Searcher):
     def ask(self) -> Any:
         if len(self._population) < self.population_size:
             return self.space.sample(self.rng)
-        picks = self.rng.choice(len(self._population), size=self.sample_size, replace=False)
-        parent = max((self._population[int(i)] for i in picks), key=lambda member: member[1])[0]
+        population = self._population
+        picks = self.rng.choice(len(population), size=self.sample_size, replace=False).tolist()
+        parent, top = population[picks[0]]
+        for i in picks[1:]:  # the first of equals wins, as max() picks it
+            if population[i][1] > top:
+                parent, top = population[i]
         return self.space.mutate(parent, self.rng)
 
     def tell(self, arch: Any, result: Result) -> None:

@@ -330,9 +330,11 @@ class RowIndex:
         code = getattr(space, "code", None)
         n = len(table)
         if code is not None and table.meta.get("row_key", "string") == "string" and space.size() == n:
-            from_string = space.from_string
+            from_string, texts = space.from_string, table.arch_strings.tolist()
+            bulk = getattr(space, "codes_of_strings", None)  # a space may number many texts at once
             try:
-                codes = np.fromiter((code(from_string(t)) for t in table.arch_strings.tolist()), dtype=np.int64, count=n)
+                codes = (bulk(texts) if bulk is not None else
+                         np.fromiter((code(from_string(t)) for t in texts), dtype=np.int64, count=n))
             except OutOfSpaceError:
                 codes = None
             if codes is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -28,6 +29,8 @@ _OP_INDEX = {op: i for i, op in enumerate(OPS)}
 
 NB201Arch = tuple  # a tuple of 6 op names, in EDGES order
 _MEMBERS = frozenset(itertools.product(OPS, repeat=len(EDGES)))
+_OP = "(" + "|".join(OPS) + ")"
+_CANONICAL = re.compile(rf"\|{_OP}~0\|\+\|{_OP}~0\|{_OP}~1\|\+\|{_OP}~0\|{_OP}~1\|{_OP}~2\|")
 
 
 def _fail(text: str, problem: str) -> OutOfSpaceError:
@@ -113,6 +116,20 @@ class NB201Space(SearchSpace):
         for op in self.validate(arch):
             code = code * len(OPS) + _OP_INDEX[op]
         return code
+
+    def codes_of_strings(self, texts: Sequence[str]) -> np.ndarray:
+        """``code(from_string(t))`` of many texts at once (a benchmark's rows: one pattern match each)."""
+        out = np.empty(len(texts), dtype=np.int64)
+        for i, text in enumerate(texts):
+            m = _CANONICAL.fullmatch(text)
+            if m is None:  # not in the canonical form: the full parser (raises on what is not an arch)
+                out[i] = self.code(parse_arch_string(text))
+                continue
+            code = 0
+            for op in m.groups():
+                code = code * 5 + _OP_INDEX[op]
+            out[i] = code
+        return out
 
     def from_code(self, code: int) -> NB201Arch:
         if not 0 <= int(code) < self.size():

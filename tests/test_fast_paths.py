@@ -110,3 +110,19 @@ def test_imports_stay_light():
             "assert not heavy, heavy")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_study_command_prints_the_table_and_writes_rows(nb201_table_path, tmp_path, capsys):
+    from workbench.cli import main
+
+    out = tmp_path / "study.csv"
+    assert main(["study", "--table", str(nb201_table_path), "--searchers", "random,re", "--seeds", "3",
+                 "--budget", "30", "--summary", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "random" in text and "re " in text and "+-" in text
+    lines = out.read_text().splitlines()
+    assert len(lines) == 7 and lines[0].startswith("searcher,seed,searcher_seed")
+    store = tmp_path / "all.sqlite"
+    assert main(["study", "--table", str(nb201_table_path), "--searchers", "re", "--seeds", "2", "--budget", "15",
+                 "--store", str(store)]) == 0
+    assert [r["trials"] for r in Store(store).runs()] == [15, 15]

@@ -126,3 +126,10 @@ def test_study_command_prints_the_table_and_writes_rows(nb201_table_path, tmp_pa
     assert main(["study", "--table", str(nb201_table_path), "--searchers", "re", "--seeds", "2", "--budget", "15",
                  "--store", str(store)]) == 0
     assert [r["trials"] for r in Store(store).runs()] == [15, 15]
+
+
+def test_reproduction_cells_in_processes_equal_one_process(nb201_table):
+    from workbench.reproductions import nb201_table as T
+
+    kwargs = dict(methods=("random", "re"), datasets=("cifar10",), runs=3, table=nb201_table)
+    assert T.reproduce(jobs=2, **kwargs) == T.reproduce(jobs=1, **kwargs)

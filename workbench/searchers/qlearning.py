@@ -242,8 +242,21 @@ class QLearning(Searcher):
         self._memory_text.append((self.space.to_string(arch), reward))
         if self.replay_batch:
             picks = self.rng.integers(len(self._memory), size=self.replay_batch)
-            for j in picks.tolist():
-                self._update(*self._memory[j])
+            self._replay(picks.tolist())
+
+    def _replay(self, picks: list[int]) -> None:
+        """``_update`` of each picked memory, in order, inlined (the hot loop of a tabular Q-learning search):
+        the same arithmetic in the same order, so the same Q-values to the last bit."""
+        q, alpha, gamma, memory = self._q, self.learning_rate, self.discount, self._memory
+        for j in picks:
+            transitions, reward = memory[j]
+            row, a, _ = transitions[-1]
+            qa = q[row]
+            qa[a] += alpha * (reward - qa[a])
+            for k in range(len(transitions) - 2, -1, -1):
+                row, a, nxt = transitions[k]
+                qa = q[row]
+                qa[a] += alpha * (gamma * max(q[nxt]) - qa[a])
 
     def _update(self, transitions: list[tuple[int, int, int]], reward: float) -> None:
         """MetaQNN's update of one trajectory, from the terminal transition backwards."""

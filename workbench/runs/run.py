@@ -12,6 +12,7 @@ in the worker thread, in order. The worker never prints.
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 import traceback
@@ -283,10 +284,17 @@ class Run:
 
     def _search_trials(self, writer: TrialWriter) -> None:
         started = time.monotonic() if self._started_at is None else self._started_at
-        while not self._budget_done():
+        budget = self.budget
+        # evaluations and simulated seconds are checked here; wall seconds and epochs by Budget.exhausted
+        max_evals = budget.evaluations if budget.evaluations is not None else math.inf
+        max_sim = budget.sim_seconds if budget.sim_seconds is not None else math.inf
+        general = budget.wall_seconds is not None or budget.epochs is not None
+        while len(self._trials) < max_evals and self._sim_time < max_sim and not (general and self._budget_done()):
             if not self._resume_flag.is_set():
                 writer.flush()  # a paused run's store holds every finished trial
-            if not self._wait_if_paused():
+                if not self._wait_if_paused():
+                    break
+            elif self._stop_flag.is_set():
                 break
             number = len(self._trials)
             arch = self.searcher.ask()

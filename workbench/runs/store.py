@@ -69,6 +69,11 @@ def _json(value: Any) -> str:
     return json.dumps(clean(value), sort_keys=True)
 
 
+#: the JSON text of metrics mappings already written (a tabular estimator shares one Result per arch, so
+#: thousands of runs over one table write a few thousand distinct texts); keyed by id, the mapping kept alive
+_METRICS_JSON: dict[int, tuple[Any, str]] = {}
+
+
 @functools.lru_cache(maxsize=1)
 def _package_versions() -> tuple[tuple[str, str], ...]:
     return tuple(_read_versions().items())
@@ -198,9 +203,11 @@ class Store:
                    memo: dict | None = None) -> None:
         """Record finished trials and the checkpoints ``(step, state)`` taken among them in ONE transaction:
         a process killed at any moment leaves all of them or none (``workbench.runs.writer`` batches so).
-        ``memo`` (kept by the caller across calls) remembers the JSON of each metrics mapping: a tabular
+        ``memo`` remembers the JSON of each metrics mapping (default: one memo per process): a tabular
         estimator returns one shared Result per arch."""
-        memo = {} if memo is None else memo  # id(metrics) -> (metrics, its JSON); the mapping is kept alive
+        memo = _METRICS_JSON if memo is None else memo  # id(metrics) -> (metrics, its JSON), kept alive
+        if len(memo) > 100_000:
+            memo.clear()
         rows = []
         for trial in trials:
             r = trial.result

@@ -38,7 +38,6 @@ class TrialWriter:
         self._trials: list[Trial] = []
         self._checkpoints: list[tuple[int, Any]] = []
         self._last = time.monotonic()
-        self._memo: dict = {}  # the store's JSON of each metrics mapping seen in this run
 
     @property
     def pending(self) -> int:
@@ -60,6 +59,6 @@ class TrialWriter:
     def flush(self) -> None:
         """Commit what is queued in one transaction (the newest two checkpoints, as the store keeps)."""
         if self._trials or self._checkpoints:
-            self.store.add_trials(self.run_id, self._trials, self._checkpoints[-2:], self._memo)
+            self.store.add_trials(self.run_id, self._trials, self._checkpoints[-2:])
             self._trials, self._checkpoints = [], []
         self._last = time.monotonic()

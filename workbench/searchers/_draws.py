@@ -125,12 +125,13 @@ class FastDraws:
                 and 0 <= size <= a <= 10000):
             if not self._live:
                 self._begin()
+            bounded = self._bounded
             chosen: list[int] = []
             for j in range(a - size, a):  # Floyd's algorithm
-                val = self._bounded(j)
+                val = bounded(j)
                 chosen.append(j if val in chosen else val)
             for i in range(size - 1, 0, -1):  # numpy's shuffle of the sample
-                k = self._bounded(i)
+                k = bounded(i)
                 chosen[i], chosen[k] = chosen[k], chosen[i]
             return np.array(chosen, dtype=np.int64)
         return self.sync().choice(a, size=size, replace=replace, p=p, axis=axis, shuffle=shuffle)

@@ -182,7 +182,8 @@ def _summary_search(space, name, opts, estimator, budget, seed, searcher_seed, t
     n = failed = 0
     sim = 0.0
     t0 = time.monotonic()
-    while n < max_evals and sim < max_sim and (max_wall == math.inf or time.monotonic() - t0 < max_wall):
+    timed = max_wall != math.inf
+    while n < max_evals and sim < max_sim and (not timed or time.monotonic() - t0 < max_wall):
         arch = ask()
         try:
             result = evaluate(arch)

@@ -125,6 +125,7 @@ class Table:
             return int(arch)
         if self._row_of is None:
             self._row_of = {s: i for i, s in enumerate(self.arch_strings.tolist())}
+            self._row_cache.update(self._row_of)  # the benchmark's own texts go the fast way from the start
         if isinstance(arch, str) and arch in self._row_of:
             row = self._row_of[arch]
         else:

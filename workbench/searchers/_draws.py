@@ -106,6 +106,10 @@ class FastDraws:
 
     # --- the Generator methods searchers use -------------------------------------------------------
     def integers(self, low, high=None, size=None, dtype=np.int64, endpoint=False):
+        if high is None and size is None and type(low) is int and 0 < low <= _U32 and dtype is np.int64 \
+                and not endpoint and self._live:  # integers(n): the commonest call, checked first
+            value = self._bounded(low - 1)
+            return _SMALL[value] if value < _N_SMALL else np.int64(value)
         if high is None:
             low, high = 0, low
         if (type(low) is int and type(high) is int and dtype is np.int64 and not endpoint and 0 < high - low <= _U32
@@ -123,18 +127,24 @@ class FastDraws:
     def choice(self, a, size=None, replace=True, p=None, axis=0, shuffle=True):
         if (type(a) is int and type(size) is int and not replace and p is None and axis == 0 and shuffle
                 and 0 <= size <= a <= 10000):
-            if not self._live:
-                self._begin()
-            bounded = self._bounded
-            chosen: list[int] = []
-            for j in range(a - size, a):  # Floyd's algorithm
-                val = bounded(j)
-                chosen.append(j if val in chosen else val)
-            for i in range(size - 1, 0, -1):  # numpy's shuffle of the sample
-                k = bounded(i)
-                chosen[i], chosen[k] = chosen[k], chosen[i]
-            return np.array(chosen, dtype=np.int64)
+            return np.array(self.sample_indices(a, size), dtype=np.int64)
         return self.sync().choice(a, size=size, replace=replace, p=p, axis=axis, shuffle=shuffle)
+
+    def sample_indices(self, a: int, size: int) -> list[int]:
+        """``choice(a, size, replace=False).tolist()``, the same values, without building the array."""
+        if not 0 <= size <= a <= 10000:
+            return self.sync().choice(a, size=size, replace=False).tolist()
+        if not self._live:
+            self._begin()
+        bounded = self._bounded
+        chosen: list[int] = []
+        for j in range(a - size, a):  # Floyd's algorithm
+            val = bounded(j)
+            chosen.append(j if val in chosen else val)
+        for i in range(size - 1, 0, -1):  # numpy's shuffle of the sample
+            k = bounded(i)
+            chosen[i], chosen[k] = chosen[k], chosen[i]
+        return chosen
 
     @property
     def bit_generator(self):

@@ -29,6 +29,7 @@ _OP_INDEX = {op: i for i, op in enumerate(OPS)}
 
 NB201Arch = tuple  # a tuple of 6 op names, in EDGES order
 _MEMBERS = frozenset(itertools.product(OPS, repeat=len(EDGES)))
+_OTHER_OPS = {op: tuple(other for other in OPS if other != op) for op in OPS}
 _OP = "(" + "|".join(OPS) + ")"
 _CANONICAL = re.compile(rf"\|{_OP}~0\|\+\|{_OP}~0\|{_OP}~1\|\+\|{_OP}~0\|{_OP}~1\|{_OP}~2\|")
 
@@ -153,7 +154,7 @@ class NB201Space(SearchSpace):
     def mutate(self, arch: Any, rng: np.random.Generator) -> NB201Arch:
         arch = list(self.validate(arch))
         edge = int(rng.integers(len(EDGES)))
-        choices = [op for op in OPS if op != arch[edge]]
+        choices = _OTHER_OPS[arch[edge]]  # the other ops, in OPS order
         arch[edge] = choices[int(rng.integers(len(choices)))]
         return tuple(arch)
 

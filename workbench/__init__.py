@@ -16,10 +16,10 @@ from workbench.errors import (BudgetError, DataError, EvaluationError, OutOfSpac
                               WorkbenchError)
 
 #: names re-exported from a subpackage, also loaded on first access
-_LAZY_NAMES = {"Run": "runs", "Budget": "runs", "RunStatus": "runs", "Result": "records"}
+_LAZY_NAMES = {"Run": "runs", "Budget": "runs", "RunStatus": "runs", "Result": "records", "study": "studies"}
 
 __all__ = ["Budget", "BudgetError", "DataError", "EvaluationError", "OutOfSpaceError", "Result", "Run", "RunStatus",
-           "UnknownNameError", "WorkbenchError", "__version__"]
+           "UnknownNameError", "WorkbenchError", "__version__", "study"]
 
 
 def submodules() -> list[str]:

@@ -62,6 +62,11 @@ class Table:
     curve_rows: Mapping[str, np.ndarray] = field(default_factory=dict)
     _row_of: dict[str, int] | None = field(default=None, repr=False)
     _space: Any = field(default=None, repr=False)
+    #: query's fast path: (dataset, metric, epochs) -> headline column, and arch (text or hashable form) -> row
+    _fast_columns: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _row_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: one arch -> row index per space, shared by every estimator of this table (``row_index``)
+    _indexes: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n = len(self.arch_strings)
@@ -123,13 +128,31 @@ class Table:
             return int(arch)
         if self._row_of is None:
             self._row_of = {s: i for i, s in enumerate(self.arch_strings.tolist())}
+            self._row_cache.update(self._row_of)  # the benchmark's own texts go the fast way from the start
         if isinstance(arch, str) and arch in self._row_of:
-            return self._row_of[arch]
-        text = self._text_of(arch)
-        try:
-            return self._row_of[text]
-        except KeyError:
-            raise OutOfSpaceError(f"arch {text!r} is not in benchmark {self.name!r}") from None
+            row = self._row_of[arch]
+        else:
+            text = self._text_of(arch)
+            try:
+                row = self._row_of[text]
+            except KeyError:
+                raise OutOfSpaceError(f"arch {text!r} is not in benchmark {self.name!r}") from None
+        try:  # the next query of this arch in this form skips parsing and validation
+            self._row_cache[arch] = row
+        except TypeError:  # unhashable (a list): not cached
+            pass
+        return row
+
+    def row_index(self, space: Any = None) -> "RowIndex":
+        """The arch -> row index of this table for ``space`` (default: the table's own), built once per table
+        object and space and shared by every estimator of the table (``benchmarks.load`` shares one table
+        per file and process)."""
+        space = self.space if space is None else space
+        key = (type(space), space.name)
+        index = self._indexes.get(key)
+        if index is None:
+            index = self._indexes[key] = RowIndex(self, space)
+        return index
 
     def _text_of(self, arch: Any) -> str:
         try:
@@ -183,8 +206,20 @@ class Table:
         ``epoch`` (1..epochs) reads the per-epoch curve (default: after the last epoch); ``seed`` picks one
         training run (default: the mean over the seeds that ran).
         """
+        if epoch is None and seed is None:  # the fast path: both lookups cached by an earlier query
+            col = self._fast_columns.get((dataset, metric, epochs))
+            if col is not None:
+                try:
+                    value = col[self._row_cache[arch]]
+                except (KeyError, TypeError):
+                    pass
+                else:
+                    if value == value:
+                        return float(value)
         row = self.row(arch)
         key = self._key(dataset, metric, epochs)
+        if epoch is None and seed is None:
+            self._fast_columns[(dataset, metric, epochs)] = self.columns[key]
         value = self._value(key, row, epoch, seed)
         if np.ndim(value):
             finite = value[np.isfinite(value)]
@@ -323,6 +358,59 @@ def missing_for_nonfinite(table: Table) -> int:
                 mapping[key] = arr  # type: ignore[index]
                 replaced += count
     return replaced
+
+
+class RowIndex:
+    """arch -> row of one table for one space, without re-validating archs it has seen.
+
+    Spaces that number their archs (``space.code``) and whose table holds every arch exactly once get a
+    ``code -> row`` array; others (or a table with duplicated or missing archs) go through ``table.row``.
+    ``row(arch)`` remembers each hashable arch it resolved, so the archs a searcher proposes again (RE's
+    mutants, a population's members) cost one dict lookup.
+    """
+
+    def __init__(self, table: Table, space: Any) -> None:
+        self.table, self.space = table, space
+        self.cache: dict[Any, int] = {}
+        self.plans: dict[Any, np.ndarray] = {}  # estimators' column matrices (``TabularEstimator``)
+        self.code_to_row: np.ndarray | None = None
+        code = getattr(space, "code", None)
+        n = len(table)
+        if code is not None and table.meta.get("row_key", "string") == "string" and space.size() == n:
+            from_string, texts = space.from_string, table.arch_strings.tolist()
+            bulk = getattr(space, "codes_of_strings", None)  # a space may number many texts at once
+            try:
+                codes = (bulk(texts) if bulk is not None else
+                         np.fromiter((code(from_string(t)) for t in texts), dtype=np.int64, count=n))
+            except OutOfSpaceError:
+                codes = None
+            if codes is not None:
+                index = np.full(n, -1, dtype=np.int64)
+                index[codes] = np.arange(n)
+                if (index >= 0).all():  # a bijection
+                    self.code_to_row = index
+                else:  # a repeated arch leaves another arch without a row: never answer for it
+                    dups = duplicate_rows(texts)
+                    if dups:
+                        text, first, again = dups[0]
+                        raise DataError(f"benchmark {table.name!r} holds arch {text!r} twice (rows {first} and "
+                                        f"{again}); re-import it (`workbench bench import`)")
+
+    def row(self, arch: Any) -> int:
+        try:
+            return self.cache[arch]
+        except (KeyError, TypeError):
+            pass
+        valid = self.space.validate(arch)
+        if self.code_to_row is not None:
+            row = int(self.code_to_row[self.space.code(valid)])
+        else:
+            row = self.table.row(valid)
+        try:
+            self.cache[arch] = row
+        except TypeError:  # unhashable (a list): not cached
+            pass
+        return row
 
 
 class _quiet:

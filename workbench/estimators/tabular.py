@@ -16,6 +16,10 @@ from workbench.errors import DataError, EvaluationError, OutOfSpaceError
 from workbench.estimators import register
 from workbench.estimators._base import Estimator, Result
 
+_INF = float("inf")
+#: at most this many Results are kept per table and column set (NB201: 15,625; NATS size: 32,768)
+_RESULT_CACHE_ROWS = 65536
+
 
 class MissingValueError(EvaluationError):
     """The benchmark holds no value of the search metric for this arch (the source did not measure it)."""
@@ -63,7 +67,8 @@ class TabularEstimator(Estimator):
             raise ValueError(f"delay_s must be a number of seconds in [0, 3600), got {delay_s!r}")
         self.delay_s = float(delay_s)
         self._time = self._time_column()
-        self._rows = self._row_lookup()
+        self._index = self.table.row_index(space)  # shared by every estimator of this table
+        self._plan()
 
     @property
     def charges_sim_time(self) -> bool:
@@ -89,25 +94,75 @@ class TabularEstimator(Estimator):
                 continue
         return None
 
-    def _row_lookup(self):
-        """A fast arch -> row function: by code for spaces that number their archs, else by text."""
-        code = getattr(self.space, "code", None)
-        if code is not None and self.space.size() == len(self.table):
-            code_to_row = np.full(len(self.table), -1, dtype=np.int64)
-            for row, text in enumerate(self.table.arch_strings.tolist()):
-                c = code(self.space.from_string(text))
-                if code_to_row[c] >= 0:  # a repeated arch would leave another arch's row unset
-                    raise DataError(f"benchmark {self.table.name!r} holds arch {text!r} twice (rows "
-                                    f"{code_to_row[c]} and {row}); re-import it (`workbench bench import`)")
-                code_to_row[c] = row
-            return lambda arch: int(code_to_row[code(arch)])
-        return self.table.row
+    def _plan(self) -> None:
+        """Resolve every column once: one (rows, k) matrix holds the reported metrics, the objective (where
+        it is not reported already) and the charged cost, so an evaluation reads one matrix row."""
+        names = [name for name, _ in self._reported]
+        cols = [col for _, col in self._reported]
+        objective_name = f"{self.metric}@{self.epochs}"
+        if objective_name not in names:
+            names.append(objective_name)
+            cols.append(self._objective)
+        self._objective_pos = names.index(objective_name)
+        self._names = tuple(names)
+        default_cost = float(self.cost_s) if self.cost_s is not None else 0.0
+        plan_key = (self._names, self.dataset, self.metric, self.epochs, default_cost)
+        self._matrix = self._index.plans.get(plan_key)
+        if self._matrix is None:  # built once per table, shared by every estimator that reads the same columns
+            if self._time is not None:
+                cost = np.asarray(self._time, dtype=np.float64)
+                cost = np.where(np.isnan(cost), default_cost, cost)
+            else:
+                cost = np.full(len(self.table), default_cost)
+            self._matrix = np.column_stack([np.asarray(c, dtype=np.float64) for c in cols] + [cost])
+            self._index.plans[plan_key] = self._matrix
+        self._results: dict[int, Result] = self._index.plans.setdefault(("results",) + plan_key, {})
+        # the row cache of the shared index: an arch seen before costs one dict lookup
+        self._row_cache = self._index.cache
 
     def row(self, arch: Any) -> int:
-        """The benchmark row of ``arch`` (validated against the space)."""
-        return self._rows(self.space.validate(arch))
+        """The benchmark row of ``arch`` (validated against the space the first time this arch is seen)."""
+        try:
+            return self._row_cache[arch]
+        except (KeyError, TypeError):
+            return self._index.row(arch)
 
     def evaluate(self, arch: Any) -> Result:
+        if self.epoch is not None or self.seed is not None:
+            return self._evaluate_fidelity(arch)
+        try:
+            row = self._row_cache[arch]
+        except (KeyError, TypeError):
+            row = self._index.row(arch)
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        result = self._results.get(row)
+        if result is None:
+            result = self._result_of(row)
+        return result
+
+    def _result_of(self, row: int) -> Result:
+        """The Result of ``row``: the same lookup always gives the same immutable Result, so it is kept
+        (for tables up to ``_RESULT_CACHE_ROWS`` rows) and shared by the estimators that read these columns."""
+        values = self._matrix[row].tolist()
+        objective = values[self._objective_pos]
+        cost = values.pop()
+        if objective != objective:  # NaN: a partial source (e.g. NASLib's 725 cells) lacks this arch
+            self._missing(row)
+        metrics = dict(zip(self._names, values))
+        if objective - objective == 0.0 and 0.0 <= cost < _INF:  # finite: no re-validation needed
+            result = Result._trusted(objective, metrics, cost, self.epochs)
+            if len(self._results) < _RESULT_CACHE_ROWS:
+                self._results[row] = result
+            return result
+        return Result(objective=objective, metrics=metrics, cost_s=cost, fidelity=self.epochs)  # raises
+
+    def _missing(self, row: int):
+        raise MissingValueError(f"benchmark {self.table.name!r} has no {self.metric!r} of {self.dataset!r} after "
+                        f"{self.epochs} epochs for arch {str(self.table.arch_strings[row])!r} (the source did not hold it)")
+
+    def _evaluate_fidelity(self, arch: Any) -> Result:
+        """A lower fidelity (``epoch``) or one seed's run: read the per-epoch curves and per-seed values."""
         row = self.row(arch)
         metrics = {name: float(col[row]) for name, col in self._reported}
         if self.epoch is None and self.seed is None:

@@ -14,10 +14,12 @@ writes the store, so a button callback never waits for a busy store. The worker 
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 import traceback
 import uuid
+from collections import deque
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -27,6 +29,7 @@ from workbench.runs.budget import Budget, Progress
 from workbench.runs.events import (EpochFinished, Event, IncumbentChanged, RunStatus, StatusChanged, Trial,
                                    TrialFinished)
 from workbench.runs.store import Store
+from workbench.runs.writer import COMMIT_EVERY, COMMIT_SECONDS, TrialWriter, check_commit_policy
 
 Listener = Callable[[Event], None]
 
@@ -53,7 +56,8 @@ class Run:
     and ``options()`` are recorded, so ``Run.restore(run_id, store=...)`` rebuilds the same run after the
     process dies. The strategy's state is
     checkpointed every ``checkpoint_every`` trials (epochs); trials after the last checkpoint are replayed
-    through ask/tell on resume, so nothing is evaluated twice.
+    through ask/tell on resume, so nothing is evaluated twice. Trials are committed to the store every
+    ``commit_every`` trials or ``commit_seconds`` s (``workbench.runs.writer``): a kill loses at most those.
     """
 
     def __init__(self, *, space: Any = "nb201", searcher: Any = None, estimator: Any = None, strategy: Any = None,
@@ -61,7 +65,8 @@ class Run:
                  store: Store | str | None = None, name: str | None = None,
                  space_options: Mapping | None = None, searcher_options: Mapping | None = None,
                  estimator_options: Mapping | None = None, strategy_options: Mapping | None = None,
-                 checkpoint_every: int = 20, run_id: str | None = None, executor: str | None = None,
+                 checkpoint_every: int = 20, run_id: str | None = None, commit_every: int = COMMIT_EVERY,
+                 commit_seconds: float = COMMIT_SECONDS, executor: str | None = None,
                  executor_options: Mapping | None = None) -> None:
         from workbench import estimators, searchers, spaces
         from workbench.validate import check_seed
@@ -71,6 +76,9 @@ class Run:
         self.id = run_id or uuid.uuid4().hex[:12]
         self.budget = _as_budget(budget)
         self.checkpoint_every = max(1, int(checkpoint_every))
+        # trials reach the store in batches (``workbench.runs.writer``): a kill loses at most these
+        check_commit_policy(commit_every, commit_seconds)
+        self.commit_every, self.commit_seconds = commit_every, commit_seconds
         searcher_seed, estimator_seed, strategy_seed = child_seeds(seed, 3)
 
         if isinstance(space, (str, Mapping)):
@@ -311,7 +319,29 @@ class Run:
             from workbench.runs.parallel import parallel_search
 
             return parallel_search(self, self.executor, self._reissue)
-        while not self._budget_done() and self._wait_if_paused():
+        writer = TrialWriter(self.store, self.id, every=self.commit_every, seconds=self.commit_seconds)
+        try:
+            self._search_trials(writer)
+        except BaseException:
+            _flush_quietly(writer)  # the trials that finished are real: keep them, keep the original error
+            raise
+        writer.flush()
+
+    def _search_trials(self, writer: TrialWriter) -> None:
+        started = time.monotonic() if self._started_at is None else self._started_at
+        budget = self.budget
+        # evaluations and simulated seconds are checked here; wall seconds and epochs by Budget.exhausted
+        max_evals = budget.evaluations if budget.evaluations is not None else math.inf
+        max_sim = budget.sim_seconds if budget.sim_seconds is not None else math.inf
+        general = budget.wall_seconds is not None or budget.epochs is not None
+        while len(self._trials) < max_evals and self._sim_time < max_sim and not (general and self._budget_done()):
+            if not self._resume_flag.is_set():
+                writer.flush()  # a paused run's store holds every finished trial
+                if not self._wait_if_paused():
+                    break
+            elif self._stop_flag.is_set():
+                self._sync_status()  # publish "stopping" from this (the worker's) thread
+                break
             number = len(self._trials)
             arch = self.searcher.ask()
             text = self.space.to_string(arch)
@@ -326,14 +356,24 @@ class Run:
                 self.searcher.tell(arch, result)
                 self._sim_time += result.cost_s
             trial = Trial(number, text, result, status, error, wall_s=wall, sim_time_s=self._sim_time,
-                          elapsed_s=self.progress().wall_seconds, finished_at=time.time())
+                          elapsed_s=self._elapsed_before + (time.monotonic() - started), finished_at=time.time())
             checkpoint = None
             if (number + 1) % self.checkpoint_every == 0:
                 checkpoint = {"searcher": self.searcher.state_dict()}
-            self.store.add_trial(self.id, trial, checkpoint)
-            self._publish(TrialFinished(self.id, time.time(), trial, number + 1))
+            writer.add(trial, checkpoint)
+            self._trial_finished(trial)
         if self._trials and len(self._trials) % self.checkpoint_every:
-            self.store.put_checkpoint(self.id, len(self._trials), {"searcher": self.searcher.state_dict()})
+            writer.checkpoint(len(self._trials), {"searcher": self.searcher.state_dict()})
+
+    def _trial_finished(self, trial: Trial) -> None:
+        """Publish the trial; with no subscriber, the same bookkeeping without building event objects."""
+        if self._listeners:
+            self._publish(TrialFinished(self.id, trial.finished_at, trial, trial.number + 1))
+            return
+        with self._state_lock:
+            self._trials.append(trial)
+            if trial.ok and (self._best is None or trial.objective > self._best.objective):
+                self._best = trial
 
     def _oneshot_loop(self) -> None:
         saved = True  # whether the store holds the strategy's newest state
@@ -378,9 +418,9 @@ class Run:
         return follow
 
     def _publish(self, event: Event) -> None:
-        queue = [event]
+        queue = deque([event])
         while queue:
-            ev = queue.pop(0)
+            ev = queue.popleft()
             queue.extend(self._apply(ev))
             for listener in list(self._listeners):
                 try:
@@ -472,6 +512,13 @@ class Run:
 
     def __repr__(self) -> str:
         return f"Run(id={self.id!r}, kind={self.kind!r}, status={str(self.status)!r}, trials={len(self._trials)}, budget={self.budget})"
+
+
+def _flush_quietly(writer: TrialWriter) -> None:
+    try:
+        writer.flush()
+    except BaseException:  # the store itself failed: the caller re-raises the original error
+        pass
 
 
 def _as_budget(budget) -> Budget:

@@ -23,7 +23,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from workbench.errors import DataError, WorkbenchError
 from workbench.records import Result
@@ -90,6 +90,11 @@ def _json(value: Any) -> str:
         return v
 
     return json.dumps(clean(value), sort_keys=True)
+
+
+#: the JSON text of metrics mappings already written (a tabular estimator shares one Result per arch, so
+#: thousands of runs over one table write a few thousand distinct texts); keyed by id, the mapping kept alive
+_METRICS_JSON: dict[int, tuple[Any, str]] = {}
 
 
 @functools.lru_cache(maxsize=1)
@@ -233,19 +238,38 @@ class Store:
     # --- trials ----------------------------------------------------------------------------------
     def add_trial(self, run_id: str, trial: Trial, checkpoint: dict | None = None) -> None:
         """Record a finished trial, and with it (atomically) the strategy's state after it."""
-        r = trial.result
+        self.add_trials(run_id, [trial], [(trial.number + 1, checkpoint)] if checkpoint is not None else ())
+
+    def add_trials(self, run_id: str, trials: list[Trial], checkpoints: Iterable[tuple[int, dict | bytes]] = (),
+                   memo: dict | None = None) -> None:
+        """Record finished trials and the checkpoints ``(step, state)`` taken among them in ONE transaction:
+        a process killed at any moment leaves all of them or none (``workbench.runs.writer`` batches so).
+        ``memo`` remembers the JSON of each metrics mapping (default: one memo per process): a tabular
+        estimator returns one shared Result per arch."""
+        memo = _METRICS_JSON if memo is None else memo  # id(metrics) -> (metrics, its JSON), kept alive
+        if len(memo) > 100_000:
+            memo.clear()
+        rows = []
+        for trial in trials:
+            r = trial.result
+            if r is not None:
+                seen = memo.get(id(r.metrics))
+                if seen is not None and seen[0] is r.metrics:
+                    text = seen[1]
+                else:
+                    text = _json(dict(r.metrics))
+                    memo[id(r.metrics)] = (r.metrics, text)
+            rows.append((run_id, trial.number, trial.arch, trial.status, r.objective if r else None,
+                         text if r else "{}", r.cost_s if r else 0.0, r.fidelity if r else None,
+                         trial.wall_s, trial.sim_time_s, trial.elapsed_s, trial.finished_at, trial.error))
         with self._write() as cur:
-            cur.execute(
-                "INSERT INTO trials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, trial.number, trial.arch, trial.status, r.objective if r else None,
-                 _json(dict(r.metrics) if r else {}), r.cost_s if r else 0.0, r.fidelity if r else None,
-                 trial.wall_s, trial.sim_time_s, trial.elapsed_s, trial.finished_at, trial.error),
-            )
-            if trial.worker is not None or trial.asked_at is not None:
-                cur.execute("INSERT INTO trial_workers VALUES (?, ?, ?, ?)",
-                            (run_id, trial.number, trial.worker, trial.asked_at))
-            if checkpoint is not None:
-                self._put_checkpoint(cur, run_id, trial.number + 1, checkpoint)
+            cur.executemany("INSERT INTO trials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            workers = [(run_id, t.number, t.worker, t.asked_at) for t in trials
+                       if t.worker is not None or t.asked_at is not None]
+            if workers:
+                cur.executemany("INSERT INTO trial_workers VALUES (?, ?, ?, ?)", workers)
+            for step, state in checkpoints:
+                self._put_checkpoint(cur, run_id, step, state)
 
     def trials(self, run_id: str) -> list[Trial]:
         with self._lock:

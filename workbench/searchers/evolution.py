@@ -23,6 +23,7 @@ class RegularizedEvolution(Searcher):
     """Aging evolution with tournament selection."""
 
     name = "re"
+    fast_draws = True
 
     def __init__(self, *, space, seed: int | None = None, population_size: int = 10, sample_size: int = 3) -> None:
         super().__init__(space=space, seed=seed)
@@ -43,9 +44,15 @@ class RegularizedEvolution(Searcher):
     def ask(self) -> Any:
         if len(self._population) < self.population_size:
             return self.space.sample(self.rng)
-        picks = self.rng.choice(len(self._population), size=self.sample_size, replace=False)
-        parent = max((self._population[int(i)] for i in picks), key=lambda member: member[1])[0]
-        return self.space.mutate(parent, self.rng)
+        population, rng = self._population, self.rng
+        sample = getattr(rng, "sample_indices", None)  # FastDraws: the same indices without an array
+        picks = (sample(len(population), self.sample_size) if sample is not None else
+                 rng.choice(len(population), size=self.sample_size, replace=False).tolist())
+        parent, top = population[picks[0]]
+        for i in picks[1:]:  # the first of equals wins, as max() picks it
+            if population[i][1] > top:
+                parent, top = population[i]
+        return self.space.mutate(parent, rng)
 
     def tell(self, arch: Any, result: Result) -> None:
         super().tell(arch, result)

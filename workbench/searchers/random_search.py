@@ -12,6 +12,7 @@ class RandomSearch(Searcher):
     """Uniform sampling, with or without repeats (``unique=True`` skips archs already proposed)."""
 
     name = "random"
+    fast_draws = True
 
     def __init__(self, *, space, seed: int | None = None, unique: bool = False) -> None:
         super().__init__(space=space, seed=seed)

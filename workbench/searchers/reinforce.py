@@ -29,11 +29,18 @@ import base64
 from typing import Any, Sequence
 
 import numpy as np
-from scipy.special import expit
 
 from workbench.records import Result
 from workbench.searchers import register
 from workbench.searchers._base import Searcher
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-z))``: the same doubles as scipy's ``expit`` (which computes it so), without scipy."""
+    if z.min() < -700.0:  # exp(-z) overflows to inf there and the sigmoid is 0, as expit gives
+        with np.errstate(over="ignore"):
+            return 1.0 / (1.0 + np.exp(-z))
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def encode_array(a: np.ndarray) -> str:
@@ -100,7 +107,7 @@ class LSTMPolicy:
             xh = np.concatenate((x, h))
             z = w @ xh
             z += b
-            s = expit(z)  # every gate's sigmoid; the g slice is replaced by tanh
+            s = _sigmoid(z)  # every gate's sigmoid; the g slice is replaced by tanh
             g = np.tanh(z[2 * H:3 * H])
             c_prev = c
             c = s[H:2 * H] * c + s[:H] * g

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -29,6 +30,9 @@ _OP_INDEX = {op: i for i, op in enumerate(OPS)}
 
 NB201Arch = tuple  # a tuple of 6 op names, in EDGES order
 _MEMBERS = frozenset(itertools.product(OPS, repeat=len(EDGES)))
+_OTHER_OPS = {op: tuple(other for other in OPS if other != op) for op in OPS}
+_OP = "(" + "|".join(OPS) + ")"
+_CANONICAL = re.compile(rf"\|{_OP}~0\|\+\|{_OP}~0\|{_OP}~1\|\+\|{_OP}~0\|{_OP}~1\|{_OP}~2\|")
 
 
 _EXAMPLE = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
@@ -126,6 +130,20 @@ class NB201Space(SearchSpace):
             code = code * len(OPS) + _OP_INDEX[op]
         return code
 
+    def codes_of_strings(self, texts: Sequence[str]) -> np.ndarray:
+        """``code(from_string(t))`` of many texts at once (a benchmark's rows: one pattern match each)."""
+        out = np.empty(len(texts), dtype=np.int64)
+        for i, text in enumerate(texts):
+            m = _CANONICAL.fullmatch(text)
+            if m is None:  # not in the canonical form: the full parser (raises on what is not an arch)
+                out[i] = self.code(parse_arch_string(text))
+                continue
+            code = 0
+            for op in m.groups():
+                code = code * 5 + _OP_INDEX[op]
+            out[i] = code
+        return out
+
     def from_code(self, code: int) -> NB201Arch:
         code = as_int(code, "an NB201 code", 0, self.size() - 1)
         digits = []
@@ -147,7 +165,7 @@ class NB201Space(SearchSpace):
     def mutate(self, arch: Any, rng: np.random.Generator) -> NB201Arch:
         arch = list(self.validate(arch))
         edge = int(rng.integers(len(EDGES)))
-        choices = [op for op in OPS if op != arch[edge]]
+        choices = _OTHER_OPS[arch[edge]]  # the other ops, in OPS order
         arch[edge] = choices[int(rng.integers(len(choices)))]
         return tuple(arch)
 

@@ -21,7 +21,7 @@ from nasviz._comparison import comparison_rows, plot_comparison
 from nasviz._history import plot_history
 from nasviz._zero_cost import plot_proxy_correlations, plot_proxy_scatter, proxy_cost_table
 
-__all__ = ["ControlPanel", "Dashboard", "comparison_rows", "plot_alphas", "plot_architecture", "plot_comparison",
+__all__ = ["ControlPanel", "Dashboard", "LiveCorrelation", "comparison_rows", "plot_alphas", "plot_architecture", "plot_comparison",
            "plot_history", "plot_proxy_correlations", "plot_proxy_scatter", "proxy_cost_table"]
 
 
@@ -31,6 +31,10 @@ def __getattr__(name: str):
         from nasviz._dashboard import Dashboard
 
         return Dashboard
+    if name == "LiveCorrelation":
+        from nasviz._zero_cost import LiveCorrelation
+
+        return LiveCorrelation
     if name == "ControlPanel":
         from nasviz._controls import ControlPanel
 

@@ -78,4 +78,34 @@ def proxy_cost_table(study) -> list[dict[str, Any]]:
             for r in _rows(study)]
 
 
-__all__: Sequence[str] = ["plot_proxy_correlations", "plot_proxy_scatter", "proxy_cost_table"]
+class LiveCorrelation:
+    """Live view of a growing correlation study: ``update(study)`` redraws one proxy's scatter and the bars.
+
+    Pass ``live.update`` as ``correlation_study(..., on_arch=live.update)``; display ``live.widget``.
+    """
+
+    def __init__(self, proxy: str) -> None:
+        import ipywidgets as widgets
+
+        self.proxy = proxy
+        self.scatter = go.FigureWidget(layout={"title": f"{proxy} vs accuracy (waiting for archs)", "height": 420,
+                                               "template": "plotly_white"})
+        self.bars = go.FigureWidget(layout={"title": "rank correlations (waiting for archs)", "height": 420,
+                                            "template": "plotly_white"})
+        self.widget = widgets.HBox([self.scatter, self.bars])
+
+    @staticmethod
+    def _replace(widget, fig: go.Figure) -> None:
+        with widget.batch_update():
+            widget.data = []
+            widget.add_traces(list(fig.data))
+            widget.layout = fig.layout
+
+    def update(self, study) -> None:
+        if not study.rows:
+            return
+        self._replace(self.scatter, plot_proxy_scatter(study, self.proxy))
+        self._replace(self.bars, plot_proxy_correlations(study))
+
+
+__all__: Sequence[str] = ["LiveCorrelation", "plot_proxy_correlations", "plot_proxy_scatter", "proxy_cost_table"]

@@ -146,6 +146,17 @@ class ProxyScorer:
             self._memo[key] = {name: proxies.compute(name, net, batch, seed=self.seed) for name in self.weights}
         return dict(self._memo[key])
 
+    def preload(self, values: Mapping[str, Mapping[str, float]]) -> int:
+        """Remember values computed elsewhere with this scorer's configuration (e.g. a cache written by
+        ``benchmarks/zero_cost_scores.py`` for the same network, seed and batch): arch string -> {proxy: v}.
+        Entries lacking one of this scorer's proxies are skipped; returns how many were taken."""
+        taken = 0
+        for text, row in values.items():
+            if all(name in row for name in self.weights):
+                self._memo[self.space.to_string(text)] = {name: float(row[name]) for name in self.weights}
+                taken += 1
+        return taken
+
     def vote(self) -> Vote:
         """The vote over this scorer's proxies (its reference computed on first use)."""
         if self._vote is None:

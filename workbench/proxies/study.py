@@ -90,6 +90,16 @@ class CorrelationStudy:
     def table(self) -> list[dict[str, Any]]:
         return [r.as_row() for r in self.rows]
 
+    def text(self) -> str:
+        """The table as aligned text, ours beside the published |rho|."""
+        lines = [f"{'proxy':<10} {'n':>5} {'spearman':>8} {'95% interval':>16} {'kendall':>8} {'published |rho|':>16}"
+                 f" {'s/arch':>8} {'x fwd+bwd':>9}"]
+        for r in self.rows:
+            pub = f"{r.published:.2f}" if r.published is not None else "-"
+            lines.append(f"{r.proxy:<10} {r.n:5d} {r.spearman:+8.3f} [{r.spearman_ci[0]:+6.3f}, {r.spearman_ci[1]:+6.3f}]"
+                         f" {r.kendall:+8.3f} {pub:>16} {r.seconds:8.3f} {r.cost_ratio:9.2f}")
+        return "\n".join(lines)
+
 
 def correlate(values: Mapping[str, Sequence[float]], accuracy: Sequence[float], *, seconds: Mapping[str, float] | None = None,
               forward_backward_s: float = float("nan"), n_boot: int = 1000, level: float = 0.95,
@@ -198,6 +208,10 @@ class WarmupComparison:
     accuracy: dict[str, np.ndarray]
     options: dict[str, dict[str, Any]]
     seconds: float
+
+    def text(self) -> str:
+        return "\n".join(f"{row['variant']:8s} {row['searcher']} over {row['seeds']} seeds x {row['evaluations']} "
+                         f"evaluations: {row['mean']:.2f} +- {row['std']:.2f} %" for row in self.summary())
 
     def summary(self) -> list[dict[str, Any]]:
         return [{"variant": k, "searcher": self.searcher, "seeds": len(v), "evaluations": self.evaluations,

@@ -53,7 +53,12 @@ def main() -> None:
                   f"kendall {r.kendall:+.3f} [{r.kendall_ci[0]:+.3f}, {r.kendall_ci[1]:+.3f}]  published |rho| "
                   f"{r.published}  mean {r.seconds:.3f} s/cell; total {sum(cache['seconds'][t][r.proxy] for t in texts):.0f} s")
     if args.naslib:
+        from workbench import benchmarks
+
         theirs = naslib_scores(SHARED / "naslib_zc_nasbench201_725.json")
+        zen = benchmarks.read_source(SHARED / "naslib_nb201_zen.zip")  # NASLib's Zen-NAS scores of every cell
+        for text, row in theirs.items():
+            row["zen"] = float(zen.query(text, "cifar10", "zc_zen"))
         print("\n## ours vs NASLib's precomputed scores (Spearman rho on the same cells)")
         for path in args.naslib:
             cache = load_cache(path)

@@ -32,7 +32,11 @@ def test_registry_lists_the_ten_proxies():
         assert "20" in module.__doc__, f"{name}'s module docstring must cite its paper"
 
 
-@pytest.mark.parametrize("name", proxies.names())
+# flops' first use of torch.utils.flop_counter imports torch._dynamo (seconds): the flops tests are slow
+FAST_OR_SLOW = [pytest.param(n, marks=pytest.mark.slow) if n == "flops" else n for n in proxies.names()]
+
+
+@pytest.mark.parametrize("name", FAST_OR_SLOW)
 def test_proxy_is_finite_deterministic_and_leaves_the_network_alone(name, nb201, small_batch):
     scorer = ProxyScorer(nb201, name, input_shape=SHAPE, build=SMALL)
     net = scorer.network(ARCH_11)
@@ -73,27 +77,30 @@ def tss(tmp_path_factory):
     return compact.read(path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", [0, 11, 284])
 def test_params_and_flops_match_the_official_nats_files(tss, nb201, index):
     arch = tss.arch_strings[index]
     official = tss.costs(index, "cifar10")
     scorer = ProxyScorer(nb201, {"params": 1.0, "flops": 1.0}, reference={"params": (0, 1), "flops": (0, 1)})
     values = scorer.values(arch)
-    assert values["params"] == official["params"]
+    assert values["params"] == official["params"]  # the full-size network: no forward pass needed
     assert values["flops"] == pytest.approx(official["flops"], rel=0.01)
 
 
+@pytest.mark.slow
 def test_params_match_naslib_and_data_free_proxies_rank_like_naslib(nb201):
     from workbench import ranking
     from workbench.proxies.study import naslib_scores
 
     theirs = naslib_scores(need(SHARED_DATA / "nb201" / "naslib_zc_nasbench201_725.json", "NASLib zero-cost JSON"))
-    archs = list(theirs)[:12]
+    archs = list(theirs)[:10]  # the full comparison (300 cells) is in benchmarks/RESULTS.md
     scorer = ProxyScorer(nb201, {"synflow": 1.0, "params": 1.0, "flops": 1.0}, reference=1)
     ours = [scorer.values(a) for a in archs]
     assert [round(o["params"]) for o in ours] == [round(theirs[a]["params"] * 1e6) for a in archs]
     for name in ("synflow", "params", "flops"):
         rho = ranking.spearman_rho(np.array([o[name] for o in ours]), np.array([theirs[a][name] for a in archs]))
+        print(f"{name}: Spearman rho between our scores and NASLib's on {len(archs)} cells: {rho:.3f}")
         assert rho >= 0.95, f"{name}: Spearman rho with NASLib {rho:.3f} on {len(archs)} cells"
 
 

@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=15)
     parser.add_argument("--top", type=int, default=5)
     parser.add_argument("--n-boot", type=int, default=1000)
+    parser.add_argument("--searcher", default="re", help="re or reinforce")
     args = parser.parse_args()
 
     import numpy as np
@@ -83,9 +84,9 @@ def main() -> None:
         if args.synflow:
             print(f"\npreloaded {scorer.preload(load_cache(args.synflow)['values'])} synflow values")
         start = time.perf_counter()
-        cmp = warmup_comparison(space, lookup, searcher="re", seeds=range(args.seeds), evaluations=args.evaluations,
+        cmp = warmup_comparison(space, lookup, searcher=args.searcher, seeds=range(args.seeds), evaluations=args.evaluations,
                                 zero_cost={"proxy": "synflow", "warmup": args.warmup, "top": args.top}, scorer=scorer)
-        print(f"## warm-up RE (best {args.top} of {args.warmup} by synflow) vs plain RE, NB201 CIFAR-10 val acc "
+        print(f"## warm-up {args.searcher} (best {args.top} of {args.warmup} by synflow) vs plain {args.searcher}, NB201 CIFAR-10 val acc "
               f"(200 epochs), {time.perf_counter() - start:.0f} s")
         print(cmp.text())
         diff = cmp.accuracy["warmup"] - cmp.accuracy["plain"]

@@ -125,7 +125,10 @@ def test_zerocost_estimator_reports_raw_values_and_measured_cost(nb201):
     assert est.evaluate(ARCH_11).objective != result.objective
     single = estimators.create("zerocost", space=nb201, proxy="params", build=SMALL, input_shape=SHAPE)
     assert single.evaluate(ARCH_284).objective == single.evaluate(ARCH_284).metrics["params"] > 0
-    assert json.loads(json.dumps(est.config()))["proxy"] == {"synflow": 1.0, "naswot": 2.0}
+    options = json.loads(json.dumps(est.options()))
+    assert options["proxy"] == {"synflow": 1.0, "naswot": 2.0}
+    rebuilt = estimators.create("zerocost", space=nb201, **options)
+    assert rebuilt.evaluate(ARCH_11).objective == est.evaluate(ARCH_11).objective
 
 
 def test_bad_proxy_names_and_weights_are_refused(nb201):

@@ -36,12 +36,12 @@ def test_warmup_proposes_the_proxys_best_first(name, top, nb201):
     best = sorted((_score(a) for a in candidates), reverse=True)[:top]
     asked = [s.ask() for _ in range(top)]
     assert [_score(a) for a in asked] == best
-    assert s.hyperparameters()["zero_cost"]["warmup"] == 30
+    assert s.options()["zero_cost"]["warmup"] == 30
 
 
 def test_warmup_is_off_by_default_and_leaves_the_search_unchanged(nb201):
     plain = searchers.create("re", space=nb201, seed=2)
-    assert plain.zero_cost is None and "zero_cost" not in plain.hyperparameters()
+    assert plain.zero_cost is None and plain.options()["zero_cost"] is None
     assert "zero_cost" not in plain.state_dict()
     proposals = searchers.create("re", space=nb201, seed=2, zero_cost={"proposals": 4}, scorer=_score)
     a, b = _drive(plain, 10), _drive(proposals, 10)
@@ -59,7 +59,8 @@ def test_state_round_trip_mid_warmup_continues_identically(name, nb201):
     restored = searchers.create(name, space=nb201, seed=123, **options)
     restored.load_state_dict(state)
     assert _drive(restored, 12, start=3) == _drive(original, 12, start=3)
-    json.dumps(original.hyperparameters())
+    rebuilt = searchers.create(name, space=nb201, **json.loads(json.dumps(original.options())))
+    assert rebuilt.options() == original.options()
 
 
 def test_bad_zero_cost_options_are_refused(nb201):
@@ -80,7 +81,7 @@ def test_run_records_the_warmup_in_the_store(nb201, nb201_table_path, store_path
     run.start()
     run.join()
     stored = Store(str(store_path)).run_info(run.id)["config"]
-    assert stored["searcher"]["options"]["zero_cost"] == zero_cost
+    assert stored["searcher"]["options"]["zero_cost"] == {**zero_cost, "top": 10, "proposals": 0}
     warm = ProxyScorer(nb201, "params", build=TINY["build"], input_shape=TINY["input_shape"])
     firsts = [warm(t.arch) for t in run.trials[:10]]
     assert firsts == sorted(firsts, reverse=True)

@@ -31,7 +31,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-BATCH_ENV = "WORKBENCH_BATCH"
+from workbench.settings import BATCH_ENV
+
 RESERVED = ("store", "run_name", "interactive")  # parameters the batch sets for every job
 
 
@@ -199,6 +200,40 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def notebook_parameters(notebook: str | os.PathLike) -> list[str]:
+    """The names the notebook's ``parameters``-tagged cell assigns (what ``-p NAME ...`` may set)."""
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.get("metadata", {}).get("tags", [])]
+    names: list[str] = []
+    for cell in cells:
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError as exc:
+            raise ValueError(f"{notebook}: its parameters cell is not valid Python ({exc.msg}, line {exc.lineno})") from None
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+                node, (ast.AnnAssign, ast.AugAssign)) else []
+            for target in targets:
+                for leaf in ast.walk(target):
+                    if isinstance(leaf, ast.Name) and leaf.id not in names:
+                        names.append(leaf.id)
+    return names
+
+
+def check_grid(notebook: str | os.PathLike, grid: Grid) -> None:
+    """Refuse grid parameters the notebook's ``parameters`` cell does not define, listing the ones it does
+    (papermill would inject them anyway, and the notebook would silently ignore them)."""
+    have = notebook_parameters(notebook)
+    unknown = [name for name in grid.names if name not in have]
+    if unknown:
+        listed = ", ".join(n for n in have if n not in RESERVED) or "none (it has no cell tagged 'parameters')"
+        raise ValueError(f"{Path(notebook).name} has no parameter {unknown[0]!r}; its parameters cell defines: {listed}")
+
+
 def _group_of(params: dict[str, Any], varying: Sequence[str], notebook: str) -> str:
     """The method a job belongs to in the comparison: its varying parameters except the seed."""
     kept = [k for k in varying if k != "seed"]
@@ -216,6 +251,7 @@ def run_batch(notebook: str | os.PathLike, grid: Grid, *, out: str | os.PathLike
         raise ValueError(f"{notebook} is not a notebook (.ipynb)")
     if jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {jobs}")
+    check_grid(notebook, grid)
     out = Path(out).resolve()
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     store_path = out / "runs.sqlite"
@@ -314,6 +350,6 @@ def format_table(rows: list[dict[str, Any]], names: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["BatchReport", "Grid", "Job", "JobResult", "collect", "execute_job", "format_table", "job_label",
-           "parse_value", "run_batch", "strip_widget_state"]
+__all__ = ["BatchReport", "Grid", "Job", "JobResult", "check_grid", "collect", "execute_job", "format_table", "job_label",
+           "notebook_parameters", "parse_value", "run_batch", "strip_widget_state"]
 

@@ -24,9 +24,13 @@ def add_parser(sub) -> None:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from workbench.batch import Grid, format_table, run_batch
+    from pathlib import Path
+
+    from workbench.batch import Grid, check_grid, format_table, run_batch
 
     grid = Grid.parse(args.parameter)
+    if Path(args.notebook).is_file():
+        check_grid(args.notebook, grid)  # before any output: an unknown parameter is one line
     print(f"{len(grid)} job(s) of {args.notebook}, {args.jobs} at a time, into {args.out}", file=sys.stderr)
 
     def done(result) -> None:

@@ -54,5 +54,5 @@ class ZeroCostEstimator(Estimator):
             metrics["vote"] = objective
         return Result(objective=objective, metrics=metrics, cost_s=cost)
 
-    def config(self) -> dict[str, Any]:
+    def options(self) -> dict[str, Any]:
         return self.scorer.config()

@@ -182,18 +182,12 @@ class ProxyScorer:
         return self.objective(self.values(arch))
 
     def config(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"proxy": self.proxy, "seed": self.seed, "input_shape": list(self.input_shape),
-                               "num_classes": self.num_classes}
-        if self.needs_data:
-            out.update(dataset=self.dataset, batch_size=self.batch_size)
-        if self.build_options:
-            out["build"] = self.build_options
-        if self.data_options:
-            out["data"] = self.data_options
-        if len(self.weights) > 1:
-            out["reference"] = ({k: list(v) for k, v in self.reference.items()} if isinstance(self.reference, Mapping)
-                                else int(self.reference))
-        return out
+        """The constructor's options, JSON-able: ``ProxyScorer(space, **config())`` scores the same."""
+        return {"proxy": self.proxy, "seed": self.seed, "dataset": self.dataset, "batch_size": self.batch_size,
+                "input_shape": list(self.input_shape), "num_classes": self.num_classes, "build": dict(self.build_options),
+                "data": dict(self.data_options),
+                "reference": ({k: list(v) for k, v in self.reference.items()} if isinstance(self.reference, Mapping)
+                              else int(self.reference))}
 
     def __repr__(self) -> str:
         return f"ProxyScorer({self.space.name!r}, {self.proxy!r}, seed={self.seed})"

@@ -38,6 +38,9 @@ class ZeroCostGuide:
         if self.top < 1:
             raise ValueError(f"zero_cost top must be >= 1, got {self.top}")
         self.proxy = opts.pop("proxy", "synflow")
+        if "scorer" in opts:
+            raise ValueError(f"zero_cost records a scorer that was handed in as an object ({opts['scorer']!r}); "
+                             f"pass that object as the searcher's scorer=..., or give the proxy's options instead")
         self.scorer_options = opts
         self._scorer = scorer
         if scorer is None:  # fail now on a bad proxy name, not at the first ask
@@ -101,12 +104,17 @@ class ZeroCostGuide:
         return candidates[int(np.nanargmax(scores))] if any(s == s for s in scores) else candidates[0]
 
     def options(self) -> dict[str, Any]:
-        """What the store records among the searcher's options."""
-        out = {"proxy": self.proxy, "warmup": self.warmup, "top": self.top, "proposals": self.proposals,
-               **self.scorer_options}
+        """The searcher's ``zero_cost`` option as the store records it (the searcher records ``scorer`` as None):
+        with a ``ProxyScorer`` (built here or handed in) they rebuild an equal guide; a plain callable handed in
+        is named under ``scorer``, which a rebuild refuses, saying why."""
+        out = {"warmup": self.warmup, "top": self.top, "proposals": self.proposals}
         config = getattr(self._scorer, "config", None)
-        if callable(config):
-            out["scorer"] = config()
+        if self._scorer is None or not callable(config):
+            out.update(proxy=self.proxy, **self.scorer_options)
+        else:
+            out.update(config())
+        if self._scorer is not None and not callable(config):
+            out["scorer"] = getattr(self._scorer, "__qualname__", type(self._scorer).__name__)
         return out
 
     def state_dict(self) -> dict[str, Any]:

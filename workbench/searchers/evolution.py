@@ -28,6 +28,7 @@ class RegularizedEvolution(Searcher):
     """Aging evolution with tournament selection."""
 
     name = "re"
+    fast_draws = True
 
     def __init__(self, *, space, seed: int | None = None, population_size: int = 10, sample_size: int = 3,
                  zero_cost: dict | None = None, scorer=None) -> None:
@@ -52,11 +53,17 @@ class RegularizedEvolution(Searcher):
         if len(self._population) < self.population_size:
             warm = self.zero_cost.next_warm() if self.zero_cost else None
             return self.space.sample(self.rng) if warm is None else warm
-        picks = self.rng.choice(len(self._population), size=self.sample_size, replace=False)
-        parent = max((self._population[int(i)] for i in picks), key=lambda member: member[1])[0]
+        population, rng = self._population, self.rng
+        sample = getattr(rng, "sample_indices", None)  # FastDraws: the same indices without an array
+        picks = (sample(len(population), self.sample_size) if sample is not None else
+                 rng.choice(len(population), size=self.sample_size, replace=False).tolist())
+        parent, top = population[picks[0]]
+        for i in picks[1:]:  # the first of equals wins, as max() picks it
+            if population[i][1] > top:
+                parent, top = population[i]
         if self.zero_cost and self.zero_cost.proposals:
-            return self.zero_cost.best([self.space.mutate(parent, self.rng) for _ in range(self.zero_cost.proposals)])
-        return self.space.mutate(parent, self.rng)
+            return self.zero_cost.best([self.space.mutate(parent, rng) for _ in range(self.zero_cost.proposals)])
+        return self.space.mutate(parent, rng)
 
     def tell(self, arch: Any, result: Result) -> None:
         super().tell(arch, result)
@@ -64,9 +71,9 @@ class RegularizedEvolution(Searcher):
         while len(self._population) > self.population_size:
             self._population.popleft()
 
-    def hyperparameters(self) -> dict[str, Any]:
-        zero_cost = {"zero_cost": self.zero_cost.options()} if self.zero_cost else {}
-        return {"population_size": self.population_size, "sample_size": self.sample_size, **zero_cost}
+    def options(self) -> dict[str, Any]:
+        return {**super().options(), "population_size": self.population_size, "sample_size": self.sample_size,
+                "zero_cost": self.zero_cost.options() if self.zero_cost else None, "scorer": None}
 
     def state_dict(self) -> dict[str, Any]:
         members = [[self.space.to_string(a), v] for a, v in self._population]

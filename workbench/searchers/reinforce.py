@@ -34,12 +34,19 @@ import base64
 from typing import Any, Sequence
 
 import numpy as np
-from scipy.special import expit
 
 from workbench.records import Result
 from workbench.searchers import register
 from workbench.searchers._base import Searcher
 from workbench.searchers._zerocost import ZeroCostGuide
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-z))``: the same doubles as scipy's ``expit`` (which computes it so), without scipy."""
+    if z.min() < -700.0:  # exp(-z) overflows to inf there and the sigmoid is 0, as expit gives
+        with np.errstate(over="ignore"):
+            return 1.0 / (1.0 + np.exp(-z))
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def encode_array(a: np.ndarray) -> str:
@@ -106,7 +113,7 @@ class LSTMPolicy:
             xh = np.concatenate((x, h))
             z = w @ xh
             z += b
-            s = expit(z)  # every gate's sigmoid; the g slice is replaced by tanh
+            s = _sigmoid(z)  # every gate's sigmoid; the g slice is replaced by tanh
             g = np.tanh(z[2 * H:3 * H])
             c_prev = c
             c = s[H:2 * H] * c + s[:H] * g
@@ -390,15 +397,15 @@ class Reinforce(Searcher):
         return self.space.from_decisions(choices)
 
     # --- persistence ---------------------------------------------------------------------------------
-    def hyperparameters(self) -> dict[str, Any]:
-        return {"controller": self.controller, "hidden_size": self.hidden_size, "lr": self.lr,
+    def options(self) -> dict[str, Any]:
+        return {**super().options(), "controller": self.controller, "hidden_size": self.hidden_size, "lr": self.lr,
                 "baseline_momentum": self.baseline_momentum, "entropy_weight": self.entropy_weight,
                 "reward_scale": self.reward_scale, "init_range": self.init_range,
-                **({"zero_cost": self.zero_cost.options()} if self.zero_cost else {})}
+                "zero_cost": self.zero_cost.options() if self.zero_cost else None, "scorer": None}
 
     def state_dict(self) -> dict[str, Any]:
         policy = self.policy
-        return {**super().state_dict(), "hyperparameters": self.hyperparameters(),
+        return {**super().state_dict(), "options": self.options(),
                 "params": {"layout": {k: list(v) for k, v in policy.layout.shapes.items()},
                            "data": encode_array(policy.flat)},
                 "adam": {"step": self._adam.step_count, "m": encode_array(self._adam.m),

@@ -29,7 +29,7 @@ import json, sys
 from workbench import Run
 spec = json.loads(sys.argv[1])
 if spec.get("resume"):
-    Run.resume(spec["run_id"], store=spec["store"]).run()
+    Run.restore(spec["run_id"], store=spec["store"]).run()
 else:
     Run(space="nb201", searcher=spec["searcher"], estimator=spec["estimator"], budget=spec["budget"],
         seed=spec["seed"], store=spec["store"], run_id=spec["run_id"], checkpoint_every=spec["checkpoint_every"],

@@ -328,6 +328,7 @@ class Run:
                 if not self._wait_if_paused():
                     break
             elif self._stop_flag.is_set():
+                self._sync_status()  # publish "stopping" from this (the worker's) thread
                 break
             number = len(self._trials)
             arch = self.searcher.ask()

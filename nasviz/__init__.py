@@ -8,6 +8,7 @@ live dashboard draw the same pictures:
 >>> nasviz.plot_history(run.trials)                  # trials, best so far, the incumbent's test metric
 >>> nasviz.plot_alphas({"normal": weights}, ops=ops, edges=edges)
 >>> nasviz.plot_comparison(rows)                     # mean and spread over runs of several methods
+>>> nasviz.plot_proxy_scatter(study, "synflow")      # a zero-cost proxy against accuracy, with rho
 
 ``Dashboard(run)`` follows and controls a running search; ``ControlPanel`` builds runs from dropdowns filled
 from the registries. nasviz reads runs and records; the workbench library never imports nasviz.
@@ -18,9 +19,10 @@ from nasviz._alphas import plot_alphas
 from nasviz._architecture import plot_architecture
 from nasviz._comparison import comparison_rows, plot_comparison
 from nasviz._history import plot_history
+from nasviz._zero_cost import plot_proxy_correlations, plot_proxy_scatter, proxy_cost_table
 
-__all__ = ["ControlPanel", "Dashboard", "comparison_rows", "plot_alphas", "plot_architecture", "plot_comparison",
-           "plot_history"]
+__all__ = ["ControlPanel", "Dashboard", "LiveCorrelation", "comparison_rows", "plot_alphas", "plot_architecture", "plot_comparison",
+           "plot_history", "plot_proxy_correlations", "plot_proxy_scatter", "proxy_cost_table"]
 
 
 def __getattr__(name: str):
@@ -29,6 +31,10 @@ def __getattr__(name: str):
         from nasviz._dashboard import Dashboard
 
         return Dashboard
+    if name == "LiveCorrelation":
+        from nasviz._zero_cost import LiveCorrelation
+
+        return LiveCorrelation
     if name == "ControlPanel":
         from nasviz._controls import ControlPanel
 

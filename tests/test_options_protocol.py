@@ -71,7 +71,7 @@ def test_entries_say_which_spaces_they_serve():
     assert estimators.registry.spaces("tabular") == ("nb201", "nats_sss", "nb101")
     assert estimators.registry.supports("surrogate", "darts") and not estimators.registry.supports("surrogate", "nb201")
     assert "surrogate" not in estimators.names(space="nb201") and "train" in estimators.names(space="layers")
-    assert estimators.names(space="layers") == ["train"]
+    assert estimators.names(space="layers") == ["train", "zerocost"]
     assert oneshot.names(space="layers") == [] and oneshot.names(space="nb201") == ["darts", "gdas"]
     assert searchers.names(space="layers") == searchers.names()  # black-box searchers serve every space
     assert estimators.registry.why_not("train", "nb201") is None
@@ -97,7 +97,7 @@ def test_control_panel_offers_what_fits_and_says_why_not():
     panel = nasviz.ControlPanel()
     panel.space.value = "layers"
     assert [v for _, v in panel.searcher.options] == searchers.names()
-    assert list(panel.estimator.options) == ["train"] and panel.estimator.value == "train"
+    assert list(panel.estimator.options) == ["train", "zerocost"] and panel.estimator.value == "train"
     assert "the 'tabular' estimator serves the nb201, nats_sss, nb101 space(s), not 'layers'" in panel.note.value
     assert "the 'darts' one-shot strategy serves" in panel.note.value
     panel.space.value = "nb201"

@@ -106,6 +106,7 @@ def test_two_processes_write_one_store(tmp_path, nb201_table_path):
     store_path = tmp_path / "shared.sqlite"
     procs = [subprocess.Popen([sys.executable, "-m", "workbench.cli", "run", "--table", str(nb201_table_path),
                                "--searcher", name, "--budget", "1500", "--seed", "1", "--store", str(store_path),
+                               "--estimator-opt", "delay_s=0.002",  # paced (3 s): lookups alone end too fast to overlap
                                "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
              for name in ("re", "random")]
     for p in procs:

@@ -131,9 +131,10 @@ def _get_comparison_plot(info: ComparisonInfo, title: str = "best so far: mean Â
                                  legendgroup=m.method, showlegend=False, name=f"{m.method} Â± std"))
         fig.add_trace(go.Scatter(x=m.x, y=m.mean, mode="lines", line=dict(color=color, width=2.5), line_shape="hv",
                                  legendgroup=m.method, name=f"{m.method} ({m.runs} runs)"))
-    fig.update_layout(title=dict(text=title, font=dict(size=12)), template="plotly_white", height=380,
-                      margin=dict(l=10, r=10, t=40, b=10), xaxis_title=X_AXES[info.x_axis], yaxis_title=y_title,
-                      meta="workbench-comparison")
+    from nasviz._style import style
+
+    style(fig, meta="workbench-comparison", height=380)
+    fig.update_layout(title=dict(text=title), xaxis_title=X_AXES[info.x_axis], yaxis_title=y_title)
     return fig
 
 

@@ -121,9 +121,12 @@ def _get_history_plot(info: HistoryInfo, title: str = "search history", y_title:
     test_y = [t for t in info.test_of_best if t is not None]
     fig.add_trace(go.Scatter(x=test_x, y=test_y, mode="lines", line_shape="hv", line=dict(color="#2ca02c", dash="dash"),
                              name=f"{TRACE_NAMES[2]} ({info.test_metric})" if info.test_metric else TRACE_NAMES[2]))
-    fig.update_layout(title=dict(text=title, font=dict(size=12)), template="plotly_white", height=320,
-                      margin=dict(l=10, r=10, t=40, b=10), xaxis_title=X_AXES[info.x_axis], yaxis_title=y_title,
-                      legend=dict(orientation="h", y=-0.25), meta="workbench-history")
+    from nasviz._style import integer_ticks, style
+
+    style(fig, meta="workbench-history", height=340)
+    fig.update_layout(title=dict(text=title), xaxis_title=X_AXES[info.x_axis], yaxis_title=y_title)
+    if info.x_axis == "evaluations":
+        fig.update_xaxes(rangemode="tozero", **integer_ticks(max(info.x, default=1)))
     return fig
 
 

@@ -110,7 +110,9 @@ class Dashboard:
         parts += [buttons, self.status,
                   widgets.Box([_figure_box(self.architecture), _figure_box(self.history)], layout=_flex_row()),
                   self.alphas_box]
-        self.widget = widgets.VBox(parts)
+        from nasviz._fit import FitWidget
+
+        self.widget = widgets.VBox(parts + [FitWidget()])
         if run is not None:
             self.attach(run)
         else:
@@ -273,6 +275,9 @@ class Dashboard:
                 ("evaluations" if self.x_axis == "evaluations" else "simulated training seconds")
             if self.history.layout.xaxis.title.text != x_title:
                 self.history.layout.xaxis.title.text = x_title
+            y_title = "validation accuracy (%)" if h.best and _unit_of_best(self.run, h) else "validation objective"
+            if self.history.layout.yaxis.title.text != y_title:
+                self.history.layout.yaxis.title.text = y_title
             if h.x and self.history.layout.xaxis.range is not None and h.x[-1] > self.history.layout.xaxis.range[1]:
                 self.history.layout.xaxis.update(autorange=True, range=None)  # a restored run beyond its budget
 
@@ -485,8 +490,9 @@ def _flex_row(**extra):
 def _figure_box(child, basis: str = "380px"):
     import ipywidgets as widgets
 
-    return widgets.Box([child], layout=widgets.Layout(flex=f"1 1 {basis}", min_width="0", width="auto",
-                                                      overflow="hidden"))
+    # a column: the figure inside is stretched to the box's width (in a row it would keep its drawn width)
+    return widgets.VBox([child], layout=widgets.Layout(flex=f"1 1 {basis}", min_width="0", width="auto",
+                                                       overflow="hidden", align_items="stretch"))
 
 
 def _budget_epochs(run: Any) -> int:

@@ -149,6 +149,8 @@ class Dashboard:
                 self.history.data[2].name = TRACE_NAMES[2]
                 self.history.layout.xaxis.update(_history_x_axis(run, self.x_axis))
             self.alphas_box.layout.display = "none"
+            if getattr(run, "kind", "") == "oneshot":
+                self._make_alpha_figures()  # sent to the browser now, not at the first epoch
             for record in run.epochs:
                 if record.alphas:
                     self._alpha_records.append(record)
@@ -324,27 +326,16 @@ class Dashboard:
                 fig.layout.annotations = layout["annotations"]
 
     def _draw_alphas(self, event: Any) -> None:
-        import plotly.graph_objects as go
-
         info = _get_alphas_info(event.alphas, ops=event.ops or None, edges=event.edges or None)
         title = f"architecture weights after epoch {event.epoch + 1}: deviation from uniform (hover: weight)"
         shape = tuple((c.name, len(c.edges), len(c.ops)) for c in info.cells)
         if shape != self._alphas_shape:
             fresh = _get_alphas_plot(info, title=title)
-            if self.alphas is None:
-                self.alphas = go.FigureWidget(fresh)
-                self.alphas._config = widget_config()
-                self.alpha_lines = go.FigureWidget()
-                self.alpha_lines._config = widget_config()
-                style(self.alpha_lines, meta="workbench-alpha-history", height=300)
-                self.alpha_lines.update_layout(xaxis_title="epoch", yaxis_title="weight (softmax)")
-                lines = _vbox([self.edge_choice, self.alpha_lines])
-                self.alphas_box.children = (_figure_box(self.alphas, basis="460px"), _figure_box(lines))
-            else:
-                with self.alphas.batch_update():
-                    self.alphas.data = []
-                self.alphas.add_traces(fresh.data)
-                self.alphas.layout = fresh.layout
+            self._make_alpha_figures()
+            with self.alphas.batch_update():
+                self.alphas.data = []
+            self.alphas.add_traces(fresh.data)
+            self.alphas.layout = fresh.layout
             self._alphas_shape = shape
             first = info.cells[0]
             options = [(f"{first.name} {e}" if first.name else e, i) for i, e in enumerate(first.edges)]
@@ -368,6 +359,22 @@ class Dashboard:
                 self._set_edge(self._default_edge(info))
         self._draw_alpha_lines()
         self.alphas_box.layout.display = "flex"
+
+    def _make_alpha_figures(self) -> None:
+        """The heatmap and the edge-over-epochs figures (empty until the first architecture weights)."""
+        if self.alphas is not None:
+            return
+        import plotly.graph_objects as go
+
+        self.alphas = go.FigureWidget()
+        style(self.alphas, meta="workbench-alphas", height=300)
+        self.alphas._config = widget_config()
+        self.alpha_lines = go.FigureWidget()
+        self.alpha_lines._config = widget_config()
+        style(self.alpha_lines, meta="workbench-alpha-history", height=300)
+        self.alpha_lines.update_layout(xaxis_title="epoch", yaxis_title="weight (softmax)")
+        lines = _vbox([self.edge_choice, self.alpha_lines])
+        self.alphas_box.children = (_figure_box(self.alphas, basis="460px"), _figure_box(lines))
 
     @staticmethod
     def _default_edge(info) -> int:
@@ -510,14 +517,10 @@ def _history_x_axis(run: Any, x_axis: str) -> dict:
 
 
 def _unit_of_best(run: Any, h: HistoryAccumulator) -> str:
-    """" %" when the best objective is one of its trial's accuracy metrics (they are in percent)."""
-    best = run.best
-    metrics = best.metrics if best is not None else {}
-    if getattr(run, "kind", "") == "oneshot" and run.epochs:
-        metrics = run.epochs[-1].metrics or {}
+    """" %" when the best objective is one of the incumbent's accuracy metrics (they are in percent)."""
     value = h.best[-1]
     return " %" if any("acc" in k and isinstance(v, (int, float)) and v == value and v > 1.0
-                       for k, v in metrics.items()) else ""
+                       for k, v in h.best_metrics.items()) else ""
 
 
 def _architecture_layout_empty() -> dict:

@@ -321,6 +321,7 @@ def test_00_quickstart_pause_resume_stop_and_start_again(lab, page):
     nb.scroll_to_dashboard()
     nb.shot("1_ready")
     _wait(lambda: nb.points() == 0, 60, "the empty history figure")
+    assert page.locator(".workbench-fit").count() >= 1, "the dashboard's FitWidget did not render"
     nb.check_fit()
     start.click()
     _wait(lambda: "running" in nb.status() or "finished" in nb.status(), 5, "Start to answer at once")

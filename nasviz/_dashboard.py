@@ -150,7 +150,10 @@ class Dashboard:
                 self.history.layout.xaxis.update(_history_x_axis(run, self.x_axis))
             self.alphas_box.layout.display = "none"
             if getattr(run, "kind", "") == "oneshot":
-                self._make_alpha_figures()  # sent to the browser now, not at the first epoch
+                # sent to the browser now, not at the first epoch, and shown at once: a figure first drawn
+                # while hidden keeps plotly's default width
+                self._make_alpha_figures()
+                self.alphas_box.layout.display = "flex"
             for record in run.epochs:
                 if record.alphas:
                     self._alpha_records.append(record)
@@ -368,6 +371,8 @@ class Dashboard:
 
         self.alphas = go.FigureWidget()
         style(self.alphas, meta="workbench-alphas", height=300)
+        self.alphas.update_layout(title=dict(text="architecture weights: shown after the first epoch"),
+                                  xaxis=dict(visible=False), yaxis=dict(visible=False))
         self.alphas._config = widget_config()
         self.alpha_lines = go.FigureWidget()
         self.alpha_lines._config = widget_config()

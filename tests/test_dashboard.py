@@ -174,7 +174,7 @@ class AlphaStrategy:
 def test_one_shot_epochs_show_alphas_heatmap_and_derived_arch():
     run = Run(space="nb201", strategy=AlphaStrategy(), budget=Budget(epochs=4), seed=0)
     dash = nasviz.Dashboard(run, interval_s=0.05)
-    assert dash.alphas_box.layout.display == "none" and len(dash.alphas.data) == 0  # made at once, shown later
+    assert dash.alphas_box.layout.display == "flex" and len(dash.alphas.data) == 0  # shown at once, filled later
     dash.start_button.click()
     assert run.join(10) == "finished" and dash.wait(5)
     assert dash.alphas_box.layout.display == "flex"

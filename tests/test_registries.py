@@ -178,4 +178,4 @@ def test_estimator_evaluates_a_sampled_arch(name, shared_data):
     assert result.cost_s >= 0
     again = est.evaluate(arch)
     assert again.objective == pytest.approx(result.objective), "the same arch must give the same result"
-    json.dumps(est.config())
+    json.dumps(est.options())

@@ -146,7 +146,7 @@ def test_resume_replays_after_the_last_checkpoint(nb201, nb201_table_path, store
     with sqlite3.connect(store_path) as conn:
         conn.execute("DELETE FROM checkpoints WHERE step = 20")
     assert Store(store_path).latest_checkpoint(first.id)[0] == 14  # trials 14..19 must be replayed
-    resumed = Run.resume(first.id, store=str(store_path), budget=45).run()
+    resumed = Run.restore(first.id, store=str(store_path), budget=45).run()
     straight = Run(space="nb201", searcher="re", estimator="tabular", estimator_options=options, budget=45, seed=3).run()
     assert [t.arch for t in resumed.trials] == [t.arch for t in straight.trials]
     assert [t.number for t in Store(store_path).trials(first.id)] == list(range(45))

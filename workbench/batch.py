@@ -31,7 +31,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-BATCH_ENV = "WORKBENCH_BATCH"
+from workbench.settings import BATCH_ENV
+
 RESERVED = ("store", "run_name", "interactive")  # parameters the batch sets for every job
 
 

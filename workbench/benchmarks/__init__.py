@@ -26,8 +26,8 @@ from typing import Any, Callable, Iterable
 
 from workbench.benchmarks._table import Table, column_name, merge, split_column_name
 from workbench.errors import DataError
-
-ENV_VARS = {"nb201": "WORKBENCH_NB201_TABLE", "nats_sss": "WORKBENCH_NATS_SSS_TABLE", "nb101": "WORKBENCH_NB101_TABLE"}
+from workbench.settings import TABLE_ENVS as ENV_VARS
+from workbench.settings import cache_dir, table_env
 LEGACY_FILE_NAMES = {"nb201": "nb201_table.csv"}
 FILE_NAMES = {name: f"{name}.wbench.npz" for name in ENV_VARS}  # known names (others may be installed too)
 
@@ -44,11 +44,6 @@ def register_importer(name: str, matches: Callable[[Path], bool], read: Callable
         _IMPORTERS.append((name, matches, read))
 
 
-def cache_dir() -> Path:
-    """The folder where benchmark files are installed (``WORKBENCH_CACHE`` moves it)."""
-    return Path(os.environ.get("WORKBENCH_CACHE", Path.home() / ".cache" / "nas-workbench"))
-
-
 def benchmarks_dir() -> Path:
     return cache_dir() / "benchmarks"
 
@@ -59,7 +54,7 @@ def installed_path(name: str) -> Path:
 
 def find(name: str) -> Path:
     """The file that holds benchmark ``name``, or a DataError that says how to get it."""
-    env_var = ENV_VARS.get(name, f"WORKBENCH_{name.upper().replace('-', '_')}_TABLE")
+    env_var = table_env(name)
     env = os.environ.get(env_var)
     if env:
         if not Path(env).exists():

@@ -167,6 +167,12 @@ class Table:
         return dict(self.columns)
 
     # --- queries -----------------------------------------------------------------------------------
+    def check_query(self, dataset: str, metric: str, epochs: int | None = None, *, epoch: int | None = None,
+                    seed: int | None = None) -> None:
+        """Raise the KeyError ``query`` would raise for these arguments (unknown dataset, metric, regime,
+        epoch or seed), without an arch: a component can refuse bad options when it is built."""
+        self._value(self._key(dataset, metric, epochs), 0, epoch, seed)
+
     def query(self, arch: Any, dataset: str, metric: str, epochs: int | None = None, *, epoch: int | None = None,
               seed: int | None = None) -> float:
         """``metric`` of ``arch`` on ``dataset`` under the ``epochs``-epoch regime.

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
+
+from workbench.settings import store_path
 
 
 def default_store() -> str:
     """The store a command uses when none is given: ``$WORKBENCH_STORE`` or ``workbench-runs.sqlite`` here."""
-    return os.environ.get("WORKBENCH_STORE", "workbench-runs.sqlite")
+    return store_path()
 
 
 def parse_options(pairs: list[str] | None, what: str) -> dict:

@@ -23,18 +23,18 @@ def add_parser(sub) -> None:
     p.add_argument("--space-opt", action="append", metavar="K=V", help="space option (repeatable)")
     p.add_argument("--searcher-opt", action="append", metavar="K=V", help="searcher hyperparameter (repeatable)")
     p.add_argument("--estimator-opt", action="append", metavar="K=V", help="estimator option (repeatable)")
-    p.add_argument("--resume", metavar="RUN_ID", default=None, help="continue a stored run to its budget (or --budget)")
+    p.add_argument("--resume", metavar="RUN_ID", default=None, help="continue a stored run (Run.restore) to its budget (or --budget)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from workbench.runs import Budget, Run, Store
+    from workbench.runs import Budget, Run, RunStatus, Store
 
     store = Store(args.store or default_store())
     budget = Budget.parse(args.budget) if args.budget else None
     if args.resume:
-        run = Run.resume(args.resume, store=store, budget=budget)
+        run = Run.restore(args.resume, store=store, budget=budget)
     else:
         est_opts = parse_options(args.estimator_opt, "estimator")
         if args.table:
@@ -49,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
           f" on {run.space.name}, budget {run.budget}, seed {run.seed}, store {store.path}", file=sys.stderr)
     run.start()
     try:
-        while run.status not in ("finished", "failed", "stopped"):
+        while not run.status.final:
             if show:
                 _draw(run)
             time.sleep(0.1)
@@ -63,7 +63,7 @@ def _run(args: argparse.Namespace) -> int:
     best = run.best
     if best is not None:
         print(f"best: {best.objective:.4g}  {best.arch}  (trial {best.number}, {len(run.trials)} trials, run {run.id})")
-    return 0 if run.status in ("finished", "stopped") else 1
+    return 0 if run.status in (RunStatus.FINISHED, RunStatus.STOPPED) else 1
 
 
 def _draw(run) -> None:

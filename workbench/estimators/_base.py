@@ -28,10 +28,11 @@ class Estimator(ABC):
     def evaluate(self, arch: Any) -> Result:
         """Estimate the performance of ``arch``."""
 
-    def config(self) -> dict[str, Any]:
-        """The options that describe this estimator (recorded in the store)."""
+    def options(self) -> dict[str, Any]:
+        """The constructor's options, JSON-able: with the space they rebuild an equal estimator,
+        ``estimators.create(e.name, space=e.space, **e.options())`` (a run records them in its store)."""
         return {}
 
     def __repr__(self) -> str:
-        opts = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        opts = ", ".join(f"{k}={v!r}" for k, v in self.options().items())
         return f"{type(self).__name__}({opts})"

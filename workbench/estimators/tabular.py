@@ -17,7 +17,7 @@ from workbench.estimators import register
 from workbench.estimators._base import Estimator, Result
 
 
-@register("tabular")
+@register("tabular", spaces=("nb201", "nats_sss", "nb101"))  # the spaces with a tabular benchmark
 class TabularEstimator(Estimator):
     """Search on ``metric`` of ``dataset`` after ``epochs`` epochs; also report ``report`` metrics.
 
@@ -44,7 +44,7 @@ class TabularEstimator(Estimator):
         # epoch (1..epochs) reads the per-epoch curve (a lower fidelity); seed picks one training run
         self.epoch, self.seed = epoch, seed
         if epoch is not None or seed is not None:  # fail now, not at the first evaluation
-            self.table._value(self.table._key(dataset, metric, epochs), 0, epoch, seed)
+            self.table.check_query(dataset, metric, epochs, epoch=epoch, seed=seed)
         if report is None:
             report = [f"{m}@{e}" for m in self.table.metrics(dataset) for e in self.table.epochs(dataset, m)]
             report += [m for m in ("params", "flops", "latency_ms") if m in self.table.metrics(dataset)
@@ -110,9 +110,7 @@ class TabularEstimator(Estimator):
         return Result(objective=objective, metrics=metrics, cost_s=cost,
                       fidelity=self.epoch if self.epoch is not None else self.epochs)
 
-    def config(self) -> dict[str, Any]:
+    def options(self) -> dict[str, Any]:
         return {"benchmark": self.benchmark or self.table.meta.get("source", self.table.name), "dataset": self.dataset, "metric": self.metric,
-                "epochs": self.epochs, "report": self.report, "cost_s": self.cost_s,
-                **({"epoch": self.epoch} if self.epoch is not None else {}),
-                **({"seed": self.seed} if self.seed is not None else {}),
-                **({"delay_s": self.delay_s} if self.delay_s else {})}
+                "epochs": self.epochs, "report": self.report, "cost_s": self.cost_s, "delay_s": self.delay_s,
+                "epoch": self.epoch, "seed": self.seed}

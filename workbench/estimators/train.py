@@ -77,7 +77,7 @@ class TrainEstimator(Estimator):
                    "train_loss": train_loss, "val_loss": val_loss, "params": training.count_parameters(model)}
         return Result(objective=100 * val_acc, metrics=metrics, cost_s=cost, fidelity=self.epochs)
 
-    def config(self) -> dict[str, Any]:
+    def options(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "epochs": self.epochs, "batch_size": self.batch_size,
                 "optimizer": self.optimizer, "lr": self.lr, "momentum": self.momentum,
                 "weight_decay": self.weight_decay, "device": self.device, "seed": self.seed,

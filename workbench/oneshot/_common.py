@@ -121,11 +121,16 @@ class DifferentiableSearch:
         self.estimator_note_: str | None = None  # why derived archs are not estimated, when they are not
 
     # --- description -----------------------------------------------------------------------------
-    def hyperparameters(self) -> dict[str, Any]:
+    def options(self) -> dict[str, Any]:
+        """The constructor's options: with the space they rebuild an equal strategy,
+        ``oneshot.create(s.name, space=s.space, **s.options())``."""
         keys = ("data", "data_options", "seed", "device", "batch_size", "epochs", "lr", "lr_min", "momentum",
                 "weight_decay", "arch_lr", "arch_betas", "arch_weight_decay", "grad_clip", "train_portion",
-                "batches_per_step", "channels", "cells_per_stage", "layers", "track_running_stats", "benchmark")
-        return {k: getattr(self, k) for k in keys}
+                "batches_per_step", "channels", "cells_per_stage", "layers", "track_running_stats", "benchmark",
+                "benchmark_options")
+        out = {k: getattr(self, k) for k in keys}
+        out["arch_betas"] = list(self.arch_betas)
+        return out
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(space={self.space.name!r}, data={self.data!r}, seed={self.seed!r})"

@@ -7,13 +7,41 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import Enum
 from types import MappingProxyType
 from typing import Any, Mapping
 
 from workbench.records import Result
 
-STATUSES = ("created", "running", "paused", "stopping", "finished", "failed", "stopped")
-FINAL_STATUSES = ("finished", "failed", "stopped")
+
+class RunStatus(str, Enum):
+    """Where a run is. A ``str`` enum: ``RunStatus.RUNNING == "running"``, and the store keeps the text.
+
+    ``created`` -> ``running`` <-> ``paused``; ``stopping`` after ``stop()``; it ends ``finished`` (budget
+    used up), ``stopped`` (by ``stop()``) or ``failed`` (an exception, kept in ``run.error``).
+    """
+
+    CREATED = "created"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPING = "stopping"
+    FINISHED = "finished"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+    @property
+    def final(self) -> bool:
+        """True for the statuses a run ends in (finished, failed, stopped)."""
+        return self in (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.STOPPED)
+
+    def __str__(self) -> str:
+        return self.value
+
+    __format__ = str.__format__
+
+
+STATUSES = tuple(RunStatus)
+FINAL_STATUSES = tuple(s for s in RunStatus if s.final)
 
 
 @dataclass(frozen=True)
@@ -63,8 +91,8 @@ class Event:
 
 @dataclass(frozen=True)
 class StatusChanged(Event):
-    status: str
-    previous: str
+    status: RunStatus
+    previous: RunStatus
     error: str | None = None
 
 

@@ -48,10 +48,12 @@ class Searcher(ABC):
         self.num_told = int(state["num_told"])
         self.rng.bit_generator.state = state["rng"]
 
-    def hyperparameters(self) -> dict[str, Any]:
-        """The searcher's hyperparameters (recorded in the store)."""
-        return {}
+    def options(self) -> dict[str, Any]:
+        """The constructor's options (the seed and every hyperparameter), JSON-able: with the space they
+        rebuild an equal searcher, ``searchers.create(s.name, space=s.space, **s.options())``. Subclasses
+        add theirs to ``super().options()``."""
+        return {"seed": self.seed}
 
     def __repr__(self) -> str:
-        hp = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
-        return f"{type(self).__name__}(space={self.space.name!r}, seed={self.seed!r}{', ' if hp else ''}{hp})"
+        opts = ", ".join(f"{k}={v!r}" for k, v in self.options().items())
+        return f"{type(self).__name__}(space={self.space.name!r}, {opts})"

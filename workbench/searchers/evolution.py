@@ -53,8 +53,8 @@ class RegularizedEvolution(Searcher):
         while len(self._population) > self.population_size:
             self._population.popleft()
 
-    def hyperparameters(self) -> dict[str, Any]:
-        return {"population_size": self.population_size, "sample_size": self.sample_size}
+    def options(self) -> dict[str, Any]:
+        return {**super().options(), "population_size": self.population_size, "sample_size": self.sample_size}
 
     def state_dict(self) -> dict[str, Any]:
         members = [[self.space.to_string(a), v] for a, v in self._population]

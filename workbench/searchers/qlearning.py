@@ -269,8 +269,8 @@ class QLearning(Searcher):
         return dict(zip(self._actions[row], self._q[row]))
 
     # --- persistence -------------------------------------------------------------------------------
-    def hyperparameters(self) -> dict[str, Any]:
-        return {"learning_rate": self.learning_rate, "discount": self.discount, "q_init": self.q_init,
+    def options(self) -> dict[str, Any]:
+        return {**super().options(), "learning_rate": self.learning_rate, "discount": self.discount, "q_init": self.q_init,
                 "replay_batch": self.replay_batch, "num_models": self.num_models,
                 "schedule": [list(p) for p in self.schedule], "reward_scale": self.reward_scale}
 

@@ -29,8 +29,8 @@ class RandomSearch(Searcher):
                 return arch
         return arch
 
-    def hyperparameters(self) -> dict[str, Any]:
-        return {"unique": self.unique}
+    def options(self) -> dict[str, Any]:
+        return {**super().options(), "unique": self.unique}
 
     def state_dict(self) -> dict[str, Any]:
         return {**super().state_dict(), "seen": sorted(self._seen)}

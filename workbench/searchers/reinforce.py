@@ -375,14 +375,14 @@ class Reinforce(Searcher):
         return self.space.from_decisions(choices)
 
     # --- persistence ---------------------------------------------------------------------------------
-    def hyperparameters(self) -> dict[str, Any]:
-        return {"controller": self.controller, "hidden_size": self.hidden_size, "lr": self.lr,
+    def options(self) -> dict[str, Any]:
+        return {**super().options(), "controller": self.controller, "hidden_size": self.hidden_size, "lr": self.lr,
                 "baseline_momentum": self.baseline_momentum, "entropy_weight": self.entropy_weight,
                 "reward_scale": self.reward_scale, "init_range": self.init_range}
 
     def state_dict(self) -> dict[str, Any]:
         policy = self.policy
-        return {**super().state_dict(), "hyperparameters": self.hyperparameters(),
+        return {**super().state_dict(), "options": self.options(),
                 "params": {"layout": {k: list(v) for k, v in policy.layout.shapes.items()},
                            "data": encode_array(policy.flat)},
                 "adam": {"step": self._adam.step_count, "m": encode_array(self._adam.m),

@@ -11,6 +11,7 @@ from typing import Any, Hashable, Iterator, Sequence
 
 import numpy as np
 
+
 Arch = Hashable
 
 
@@ -101,6 +102,12 @@ class SearchSpace(ABC):
     def build(self, arch: Arch, num_classes: int, in_channels: int = 3, **options: Any):
         """A ``torch.nn.Module`` for ``arch``; spaces that are not trainable raise NotImplementedError."""
         raise NotImplementedError(f"the {self.name!r} space cannot build a network")
+
+    # --- description -----------------------------------------------------------------------------
+    def options(self) -> dict[str, Any]:
+        """The constructor's options, JSON-able: ``spaces.create(s.name, **s.options())`` rebuilds an equal
+        space (a run records them). Spaces with options override this."""
+        return {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

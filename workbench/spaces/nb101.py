@@ -191,7 +191,7 @@ def to_naslib_key(arch: NB101Arch) -> str:
     return "(" + ", ".join(str(v) for v in values) + ")"
 
 
-def _pad_to(arch: NB101Arch, n: int) -> NB101Arch:
+def pad_to(arch: NB101Arch, n: int) -> NB101Arch:
     """Embed a smaller cell in n vertices: extra vertices (conv3x3, unconnected) go before the output."""
     v = arch.num_vertices
     if v >= n:
@@ -218,6 +218,9 @@ class NB101Space(SearchSpace):
 
     def __init__(self, mutation_rate: float = 1.0) -> None:
         self.mutation_rate = mutation_rate
+
+    def options(self) -> dict[str, Any]:
+        return {"mutation_rate": self.mutation_rate}
 
     def __repr__(self) -> str:
         return f"NB101Space(mutation_rate={self.mutation_rate!r})"
@@ -313,7 +316,7 @@ class NB101Space(SearchSpace):
     def mutate(self, arch: Any, rng: np.random.Generator) -> NB101Arch:
         """NB101's ``mutate_spec``: flip each edge with probability rate/7 and resample each interior op
         with probability rate/5, until the cell is valid and not isomorphic to the parent."""
-        parent = _pad_to(self.validate(arch), MAX_VERTICES)
+        parent = pad_to(self.validate(arch), MAX_VERTICES)
         parent_key = self.key(parent)
         edge_p = self.mutation_rate / MAX_VERTICES
         op_p = self.mutation_rate / (MAX_VERTICES - 2)
@@ -335,7 +338,7 @@ class NB101Space(SearchSpace):
     def neighbours(self, arch: Any) -> list[NB101Arch]:
         """Every valid cell one edge flip or one op change away (7-vertex form), one per isomorphism class,
         excluding cells isomorphic to ``arch``."""
-        parent = _pad_to(self.validate(arch), MAX_VERTICES)
+        parent = pad_to(self.validate(arch), MAX_VERTICES)
         base = np.array(parent.matrix, dtype=np.int8)
         candidates: list[NB101Arch] = []
         for i, j in zip(*np.triu_indices(MAX_VERTICES, 1)):
@@ -370,7 +373,7 @@ class NB101Space(SearchSpace):
 
     def to_decisions(self, arch: Any) -> list[int]:
         a = self.validate(arch)
-        a = _pad_to(self.prune(a) if a.num_vertices > MAX_VERTICES else a, MAX_VERTICES)
+        a = pad_to(self.prune(a) if a.num_vertices > MAX_VERTICES else a, MAX_VERTICES)
         m = np.asarray(a.matrix)
         return [int(x) for x in m[np.triu_indices(MAX_VERTICES, 1)]] + [OPS.index(op) for op in a.ops[1:-1]]
 
@@ -396,7 +399,7 @@ class NB101Space(SearchSpace):
         """The pruned cell padded to 7 vertices: 21 upper-triangle bits, then a 3-way one-hot per interior
         vertex (all zero for padding): 36 floats."""
         pruned = self.prune(arch)
-        padded = _pad_to(pruned, MAX_VERTICES)
+        padded = pad_to(pruned, MAX_VERTICES)
         m = np.asarray(padded.matrix, dtype=np.float32)
         onehot = np.zeros((MAX_VERTICES - 2, len(OPS)), dtype=np.float32)
         for v, op in enumerate(pruned.ops[1:-1]):

@@ -20,9 +20,10 @@ import numpy as np
 from workbench.errors import OutOfSpaceError
 from workbench.spaces import register
 from workbench.spaces._base import SearchSpace
+from workbench.vocabulary import NB201_EDGES, NB201_OP_NAMES
 
-OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
-EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
+OPS: tuple[str, ...] = NB201_OP_NAMES
+EDGES: tuple[tuple[int, int], ...] = NB201_EDGES
 NUM_NODES = 4
 _OP_INDEX = {op: i for i, op in enumerate(OPS)}
 

@@ -55,12 +55,6 @@ _HOW_TO_GET = (
 )
 
 
-def store_path(store: str | os.PathLike | None = "") -> str:
-    """Where a notebook records its runs: ``store`` if given, else ``$WORKBENCH_STORE`` (``workbench batch``
-    sets it), else ``":memory:"`` (kept in memory only)."""
-    return str(store) if store else (os.environ.get("WORKBENCH_STORE") or ":memory:")
-
-
 def show(fig: Any, batch: bool) -> Any:
     """Display a figure interactively (as JSON for JupyterLab's plotly renderer, without plotly.js), in the
     workbench style and sized to the output area; in batch mode show nothing, so executed notebooks stay small."""

@@ -82,12 +82,12 @@ def test_live_searches_last_about_a_minute(name):
 
 
 def test_store_fallback_comes_from_the_library(monkeypatch):
-    from nasviz.notebook import store_path
+    from nasviz.notebook import notebook_store
 
     monkeypatch.delenv("WORKBENCH_STORE", raising=False)
-    assert store_path("") == ":memory:" and store_path("runs.sqlite") == "runs.sqlite"
+    assert notebook_store("") == ":memory:" and notebook_store("runs.sqlite") == "runs.sqlite"
     monkeypatch.setenv("WORKBENCH_STORE", "/tmp/batch.sqlite")
-    assert store_path("") == "/tmp/batch.sqlite"
+    assert notebook_store("") == "/tmp/batch.sqlite"
     for path in ALL:
         assert 'os.environ.get("WORKBENCH_STORE")' not in path.read_text(), f"{path.name} copies the store fallback"
 

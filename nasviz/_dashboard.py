@@ -31,6 +31,7 @@ from nasviz._history import TRACE_NAMES, HistoryAccumulator, _get_history_plot
 from nasviz._style import integer_ticks, style, template, widget_config
 
 FINAL = FINAL_STATUSES
+_ACTIVE = ("running", "stopping")
 #: what the status line says before the first run: a click on Start waits while the kernel runs other cells
 IDLE_HINT = ("<b>no run yet</b>: press Start. (Start answers once the kernel is idle: during Run All, the click "
              "waits until the cells below have run; JupyterLab's kernel indicator, top right, shows when.)")
@@ -71,6 +72,7 @@ class Dashboard:
         self._clock_s = 0.0  # the run's wall seconds, not counting pauses (as the dashboard saw it)
         self._clock_at: float | None = None
         self._since_s = 0.0  # the clock when the last trial or epoch finished
+        self._last_status: Any = None
         #: how many redraws and events the render loop did (for tests and the overhead benchmark)
         self.renders = 0
         self.events_applied = 0
@@ -80,6 +82,7 @@ class Dashboard:
         self.drawing_threads: set[int] = set()
 
         self.status = widgets.HTML(value="<b>no run</b>")
+        self.status.add_class("workbench-status")  # for tests and styling: the run's status line
         self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="budget",
                                               layout=widgets.Layout(width="320px"))
         self.start_button = widgets.Button(description="Start", icon="play", button_style="success")
@@ -136,7 +139,7 @@ class Dashboard:
             self._arch_text = None
             self._message = ""
             self._clock_s = self._since_s = float(run.progress().wall_seconds)
-            self._clock_at = time.monotonic()
+            self._clock_at, self._last_status = time.monotonic(), run.status
             self._alpha_records = []
             self._edge_chosen = False
             self._unsubscribe = run.subscribe(self._enqueue)
@@ -425,9 +428,11 @@ class Dashboard:
     def _tick(self) -> None:
         """Advance the dashboard's clock while the run runs (a paused run's clock stands still)."""
         now = time.monotonic()
-        if self._clock_at is not None and self.run is not None and self.run.status in ("running", "stopping"):
+        status = self.run.status if self.run is not None else None
+        # a run that ended since the last tick was running until then
+        if self._clock_at is not None and (status in _ACTIVE or self._last_status in _ACTIVE):
             self._clock_s += now - self._clock_at
-        self._clock_at = now
+        self._clock_at, self._last_status = now, status
 
     def _draw_controls(self, run: Any) -> None:
         status = run.status if run is not None else "no run"

@@ -239,6 +239,9 @@ class Notebook:
             return len(done) == code_cells and not any("*" in t for t in prompts)
 
         _wait(all_ran, 300, f"all cells of {self.name} to run")
+        # the kernel still sets up the widgets after the last prompt shows; a click waits until it is idle
+        _wait(lambda: "| Idle" in " ".join(page.locator(".jp-StatusBar-Item").all_inner_texts()), 60,
+              "the kernel to be idle")
         errors = page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
         assert errors.count() == 0, errors.all_inner_texts()
 
@@ -246,7 +249,7 @@ class Notebook:
         return self.page.locator(".jupyter-widgets.widget-button", has_text=label).nth(nth)
 
     def status(self, nth: int = 0) -> str:
-        return self.page.locator(".widget-html-content").nth(nth).inner_text()
+        return self.page.locator(".workbench-status").nth(nth).inner_text()
 
     def history(self) -> dict | None:
         return self.page.evaluate(HISTORY)
@@ -324,7 +327,11 @@ def test_00_quickstart_pause_resume_stop_and_start_again(lab, page):
     assert page.locator(".workbench-fit").count() >= 1, "the dashboard's FitWidget did not render"
     nb.check_fit()
     start.click()
-    _wait(lambda: "running" in nb.status() or "finished" in nb.status(), 5, "Start to answer at once")
+    try:
+        _wait(lambda: "running" in nb.status() or "finished" in nb.status(), 5, "Start to answer at once")
+    except AssertionError:
+        nb.shot("1b_no_answer")
+        raise AssertionError(f"Start did not answer within 5 s; the status says: {nb.status()}") from None
     first = _wait(lambda: nb.points() >= 10 and nb.points(), 60, "the history to gain points")
     _wait(lambda: nb.points() > first + 20, 30, "the history to keep growing")
     nb.shot("2_running")

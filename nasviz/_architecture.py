@@ -204,8 +204,8 @@ def _architecture_layout(info: ArchitectureInfo) -> dict[str, Any]:
     from nasviz._style import template
 
     return dict(title=dict(text=info.title), template=template(), autosize=True,
-                height=int(min(900, max(320, 80 + 70 * span))), margin=dict(l=10, r=10, t=64, b=10),
-                legend=dict(title=dict(text="op")), annotations=annotations,
+                height=int(min(900, max(340, 100 + 70 * span))), margin=dict(l=10, r=10, t=92, b=10),
+                legend=dict(title=dict(text="op"), font=dict(size=10)), annotations=annotations,
                 xaxis=dict(visible=False), yaxis=dict(visible=False), meta="workbench-architecture")
 
 

@@ -534,7 +534,7 @@ def _unit_of_best(run: Any, h: HistoryAccumulator) -> str:
 
 
 def _architecture_layout_empty() -> dict:
-    return dict(template=template(), autosize=True, height=340, margin=dict(l=10, r=10, t=64, b=10),
+    return dict(template=template(), autosize=True, height=360, margin=dict(l=10, r=10, t=92, b=10),
                 title=dict(text="incumbent: none yet"), xaxis=dict(visible=False),
                 yaxis=dict(visible=False), meta="workbench-architecture")
 

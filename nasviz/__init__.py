@@ -7,22 +7,30 @@ live dashboard draw the same pictures:
 >>> nasviz.plot_architecture(space, arch)           # any space's to_graph()
 >>> nasviz.plot_history(run.trials)                  # trials, best so far, the incumbent's test metric
 >>> nasviz.plot_alphas({"normal": weights}, ops=ops, edges=edges)
+>>> nasviz.plot_alpha_history(run.epochs, edge=0)    # one edge's weights over the epochs
+>>> nasviz.plot_epochs(run.epochs)                    # supernet and derived-arch accuracies per epoch
 >>> nasviz.plot_comparison(rows)                     # mean and spread over runs of several methods
 >>> nasviz.plot_proxy_scatter(study, "synflow")      # a zero-cost proxy against accuracy, with rho
+
+Every figure uses the ``workbench`` plotly template and sizes to its container; ``nasviz.style(fig)`` gives a
+notebook's own figure the same look.
 
 ``Dashboard(run)`` follows and controls a running search; ``ControlPanel`` builds runs from dropdowns filled
 from the registries. nasviz reads runs and records; the workbench library never imports nasviz.
 """
 from __future__ import annotations
 
-from nasviz._alphas import plot_alphas
+from nasviz._alphas import plot_alpha_history, plot_alphas
 from nasviz._architecture import plot_architecture
-from nasviz._comparison import comparison_rows, plot_comparison
+from nasviz._comparison import comparison_rows, plot_against_published, plot_comparison
+from nasviz._epochs import plot_epochs
 from nasviz._history import plot_history
+from nasviz._style import style
 from nasviz._zero_cost import plot_proxy_correlations, plot_proxy_scatter, proxy_cost_table
 
-__all__ = ["ControlPanel", "Dashboard", "LiveCorrelation", "comparison_rows", "plot_alphas", "plot_architecture", "plot_comparison",
-           "plot_history", "plot_proxy_correlations", "plot_proxy_scatter", "proxy_cost_table"]
+__all__ = ["ControlPanel", "Dashboard", "LiveCorrelation", "comparison_rows", "plot_against_published",
+           "plot_alpha_history", "plot_alphas", "plot_architecture", "plot_comparison", "plot_epochs", "plot_history",
+           "plot_proxy_correlations", "plot_proxy_scatter", "proxy_cost_table", "style"]
 
 
 def __getattr__(name: str):

@@ -201,9 +201,11 @@ def _architecture_layout(info: ArchitectureInfo) -> dict[str, Any]:
     annotations = [dict(x=0, xref="paper", xanchor="left", y=p.y + 0.9, yref="y", text=f"<b>{p.name}</b>",
                         showarrow=False, font=dict(size=12)) for p in named]
     span = max(n.y for n in info.nodes) - min(n.y for n in info.nodes) if info.nodes else 0.0
-    return dict(title=dict(text=info.title, font=dict(size=12)), template="plotly_white",
-                height=int(min(900, max(320, 80 + 70 * span))), margin=dict(l=10, r=10, t=40, b=10),
-                legend=dict(title=dict(text="op")), annotations=annotations,
+    from nasviz._style import template
+
+    return dict(title=dict(text=info.title), template=template(), autosize=True,
+                height=int(min(900, max(340, 100 + 70 * span))), margin=dict(l=10, r=10, t=92, b=10),
+                legend=dict(title=dict(text="op"), font=dict(size=10)), annotations=annotations,
                 xaxis=dict(visible=False), yaxis=dict(visible=False), meta="workbench-architecture")
 
 

@@ -131,9 +131,10 @@ def _get_comparison_plot(info: ComparisonInfo, title: str = "best so far: mean �
                                  legendgroup=m.method, showlegend=False, name=f"{m.method} ± std"))
         fig.add_trace(go.Scatter(x=m.x, y=m.mean, mode="lines", line=dict(color=color, width=2.5), line_shape="hv",
                                  legendgroup=m.method, name=f"{m.method} ({m.runs} runs)"))
-    fig.update_layout(title=dict(text=title, font=dict(size=12)), template="plotly_white", height=380,
-                      margin=dict(l=10, r=10, t=40, b=10), xaxis_title=X_AXES[info.x_axis], yaxis_title=y_title,
-                      meta="workbench-comparison")
+    from nasviz._style import style
+
+    style(fig, meta="workbench-comparison", height=380)
+    fig.update_layout(title=dict(text=title), xaxis_title=X_AXES[info.x_axis], yaxis_title=y_title)
     return fig
 
 
@@ -152,3 +153,45 @@ def comparison_rows(trials_by_run: Iterable[tuple[str, str, Iterable[Any]]]) -> 
             rows.append({"method": method, "run": run_id, "number": i,
                          "objective": None if math.isnan(objective) else objective, "sim_time_s": sim})
     return rows
+
+
+def plot_against_published(rows: Iterable[Mapping[str, Any]], *, value: str = "val",
+                           title: str = "ours and published: mean ± 1 std",
+                           y_title: str = "validation accuracy (%)"):
+    """Ours beside a paper's numbers, as points with error bars, one panel per data set (each on its own,
+    zoomed axis, since differences of tenths of a point vanish on an axis from 0). ``rows`` are dicts with
+    ``method``, ``dataset``, ``{value}_mean``, ``{value}_std`` and, where published, ``published_{value}_mean``
+    and ``published_{value}_std`` (e.g. ``workbench.reproductions.nb201_table.reproduce``)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from nasviz._style import style
+
+    rows = list(rows)
+    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    if not rows:
+        raise ValueError("no rows to plot: expected dicts with method, dataset, "
+                         f"{value}_mean and {value}_std")
+    fig = make_subplots(rows=1, cols=len(datasets), subplot_titles=datasets, horizontal_spacing=0.08)
+    for col, dataset in enumerate(datasets, start=1):
+        mine = {r["method"]: r for r in rows if r["dataset"] == dataset}
+        for label, prefix, shift, color, symbol in (("ours", "", -0.12, "#1f77b4", "circle"),
+                                                    ("published", "published_", 0.12, "#d62728", "diamond")):
+            pts = [(i + shift, m, mine[m]) for i, m in enumerate(methods)
+                   if m in mine and mine[m].get(f"{prefix}{value}_mean") is not None]
+            if not pts:
+                continue
+            fig.add_trace(go.Scatter(
+                x=[p[0] for p in pts], y=[p[2][f"{prefix}{value}_mean"] for p in pts], mode="markers", name=label,
+                legendgroup=label, showlegend=col == 1, marker=dict(size=9, color=color, symbol=symbol),
+                error_y=dict(type="data", array=[p[2].get(f"{prefix}{value}_std") or 0.0 for p in pts],
+                             thickness=1.5, width=5),
+                customdata=[p[1] for p in pts],
+                hovertemplate=f"{label} · %{{customdata}} on {dataset}: %{{y:.2f}}<extra></extra>"), row=1, col=col)
+        fig.update_xaxes(tickmode="array", tickvals=list(range(len(methods))), ticktext=methods,
+                         range=[-0.5, len(methods) - 0.5], row=1, col=col)
+    fig.update_yaxes(title_text=y_title, row=1, col=1)
+    style(fig, meta="workbench-published", height=360)
+    fig.update_layout(title=dict(text=title))
+    return fig

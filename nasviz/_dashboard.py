@@ -22,11 +22,19 @@ import time
 from collections import deque
 from typing import Any, Callable
 
-from nasviz._alphas import _get_alphas_info, _get_alphas_plot
+from workbench.runs.events import FINAL_STATUSES, EpochFinished, IncumbentChanged, TrialFinished
+
+from nasviz._alphas import (_alpha_history_title, _alpha_history_traces, _color_range, _deviation, _get_alpha_history,
+                            _get_alphas_info, _get_alphas_plot)
 from nasviz._architecture import _architecture_layout, _architecture_traces, _get_architecture_info
 from nasviz._history import TRACE_NAMES, HistoryAccumulator, _get_history_plot
+from nasviz._style import integer_ticks, style, template, widget_config
 
-FINAL = ("finished", "failed", "stopped")
+FINAL = FINAL_STATUSES
+_ACTIVE = ("running", "stopping")
+#: what the status line says before the first run: a click on Start waits while the kernel runs other cells
+IDLE_HINT = ("<b>no run yet</b>: press Start. (Start answers once the kernel is idle: during Run All, the click "
+             "waits until the cells below have run; JupyterLab's kernel indicator, top right, shows when.)")
 _EPOCH_OBJECTIVES = ("val_acc", "valid_acc", "val_accuracy", "accuracy", "train_acc")
 
 
@@ -61,6 +69,10 @@ class Dashboard:
         self._history = HistoryAccumulator(x)
         self._arch_text: str | None = None
         self._message = ""
+        self._clock_s = 0.0  # the run's wall seconds, not counting pauses (as the dashboard saw it)
+        self._clock_at: float | None = None
+        self._since_s = 0.0  # the clock when the last trial or epoch finished
+        self._last_status: Any = None
         #: how many redraws and events the render loop did (for tests and the overhead benchmark)
         self.renders = 0
         self.events_applied = 0
@@ -70,6 +82,7 @@ class Dashboard:
         self.drawing_threads: set[int] = set()
 
         self.status = widgets.HTML(value="<b>no run</b>")
+        self.status.add_class("workbench-status")  # for tests and styling: the run's status line
         self.progress = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description="budget",
                                               layout=widgets.Layout(width="320px"))
         self.start_button = widgets.Button(description="Start", icon="play", button_style="success")
@@ -82,22 +95,32 @@ class Dashboard:
         self.stop_button.on_click(lambda _: self.run is not None and self.run.stop())
         self.architecture = go.FigureWidget(layout=dict(_architecture_layout_empty()))
         self.history = go.FigureWidget(_get_history_plot(self._history.info()))
+        for fig in (self.architecture, self.history):
+            fig._config = widget_config()
         # made on the first architecture weights: each FigureWidget carries plotly.js to the browser
         self.alphas: Any = None
+        self.alpha_lines: Any = None
         self._alphas_shape: tuple | None = None
-        self.alphas_box = widgets.VBox([], layout=widgets.Layout(display="none"))
+        self._alpha_records: list = []
+        self.edge_choice = widgets.Dropdown(description="edge", options=[], layout=widgets.Layout(width="260px"),
+                                            style={"description_width": "40px"})
+        self.edge_choice.observe(self._on_edge, names="value")
+        self._edge_chosen = False
+        self.alphas_box = widgets.Box([], layout=_flex_row(display="none"))
         buttons = widgets.HBox([self.start_button, self.pause_button, self.resume_button, self.stop_button,
-                                self.progress])
+                                self.progress], layout=widgets.Layout(flex_flow="row wrap"))
         parts = [getattr(controls, "widget", controls)] if controls is not None else []
         parts += [buttons, self.status,
-                  widgets.HBox([widgets.Box([self.architecture], layout=widgets.Layout(width="50%")),
-                                widgets.Box([self.history], layout=widgets.Layout(width="50%"))]),
+                  widgets.Box([_figure_box(self.architecture), _figure_box(self.history)], layout=_flex_row()),
                   self.alphas_box]
-        self.widget = widgets.VBox(parts)
+        from nasviz._fit import FitWidget
+
+        self.widget = widgets.VBox(parts + [FitWidget()])
         if run is not None:
             self.attach(run)
         else:
             self._draw_controls(None)
+            self.status.value = IDLE_HINT
 
     # --- display ---------------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs):
@@ -115,12 +138,30 @@ class Dashboard:
             self._history = HistoryAccumulator(self.x_axis)
             self._arch_text = None
             self._message = ""
+            self._clock_s = self._since_s = float(run.progress().wall_seconds)
+            self._clock_at, self._last_status = time.monotonic(), run.status
+            self._alpha_records = []
+            self._edge_chosen = False
             self._unsubscribe = run.subscribe(self._enqueue)
             self._history.extend(run.trials)  # a resumed run shows what it did before
             self.drawing_threads.add(threading.get_ident())
-            with self.architecture.batch_update():
+            with self.architecture.batch_update():  # nothing of the previous run survives: graph, title, labels
                 self.architecture.data = []
+                self.architecture.layout.title.text = _architecture_layout_empty()["title"]["text"]
+            with self.history.batch_update():
+                self.history.data[2].name = TRACE_NAMES[2]
+                self.history.layout.xaxis.update(_history_x_axis(run, self.x_axis))
             self.alphas_box.layout.display = "none"
+            if getattr(run, "kind", "") == "oneshot":
+                # sent to the browser now, not at the first epoch, and shown at once: a figure first drawn
+                # while hidden keeps plotly's default width
+                self._make_alpha_figures()
+                self.alphas_box.layout.display = "flex"
+            for record in run.epochs:
+                if record.alphas:
+                    self._alpha_records.append(record)
+            if self._alpha_records:
+                self._draw_alphas(self._alpha_records[-1])
             self._draw_history()
             if run.best is not None:
                 self._draw_architecture(run.best.arch, _incumbent_title(run.best))
@@ -151,10 +192,14 @@ class Dashboard:
         try:
             if self.run is not None and self.run.status == "created":
                 self.run.start()
-            elif self._make_run is not None and (self.run is None or self.run.status in FINAL):
-                run = self._make_run()
+            elif self.run is None or self.run.status in FINAL:
+                run = self._make_run() if self._make_run is not None else new_run_like(self.run)
                 self.attach(run)
                 run.start()
+            self._message = ""
+            with self._render_lock:
+                self._tick()
+                self._draw_controls(self.run)  # the click shows at once, not at the next redraw
         except Exception as exc:  # e.g. an estimator that does not fit the chosen space
             self._message = f"could not start: {type(exc).__name__}: {exc}"
             self._draw_controls(self.run)
@@ -174,7 +219,10 @@ class Dashboard:
                 cpu, wall = time.thread_time(), time.perf_counter()
                 self._render()
                 self.render_cpu_s += time.thread_time() - cpu
-                self._sleep_s = max(self.interval_s, (time.perf_counter() - wall) * self.backoff)
+                # back off after a slow redraw, but never sleep more than 2 s (a one-off cost such as the first
+                # import of networkx must not freeze the dashboard)
+                self._sleep_s = min(max(2.0, self.interval_s),
+                                    max(self.interval_s, (time.perf_counter() - wall) * self.backoff))
                 if done and not self._queue:
                     return
 
@@ -187,22 +235,25 @@ class Dashboard:
         self.events_applied += len(events)
         incumbent = arch = alphas = None  # the latest of each in this batch of events
         new_points = False
+        self._tick()
         for event in events:
-            kind = type(event).__name__
-            if kind == "TrialFinished":
+            if isinstance(event, TrialFinished):
                 self._history.add(event.trial)
                 new_points = True
-            elif kind == "IncumbentChanged":
+                self._since_s = self._clock_s
+            elif isinstance(event, IncumbentChanged):
                 incumbent = event.trial
-            elif kind == "EpochFinished":
+            elif isinstance(event, EpochFinished):
                 row = _epoch_row(event)
                 if row is not None:
                     self._history.add(row)
                     new_points = True
+                self._since_s = self._clock_s
                 if event.arch:
                     arch = (event.arch, f"derived after epoch {event.epoch + 1}")
                 if event.alphas:
                     alphas = event
+                    self._alpha_records.append(event)
         if new_points:
             self._draw_history()
         if incumbent is not None:
@@ -225,12 +276,18 @@ class Dashboard:
             trials.x, trials.y = np.asarray(h.x), np.asarray(h.objective)
             best.x, best.y = np.asarray(h.x), np.asarray(h.best)
             test.x, test.y = np.asarray(test_x), np.asarray(test_y)
-            if h.test_metric and test.name == TRACE_NAMES[2]:
-                test.name = f"{TRACE_NAMES[2]} ({h.test_metric})"
+            wanted = f"{TRACE_NAMES[2]} ({h.test_metric})" if h.test_metric else TRACE_NAMES[2]
+            if test.name != wanted:
+                test.name = wanted
             x_title = "epochs" if getattr(self.run, "kind", "") == "oneshot" else \
                 ("evaluations" if self.x_axis == "evaluations" else "simulated training seconds")
             if self.history.layout.xaxis.title.text != x_title:
                 self.history.layout.xaxis.title.text = x_title
+            y_title = "validation accuracy (%)" if h.best and _unit_of_best(self.run, h) else "validation objective"
+            if self.history.layout.yaxis.title.text != y_title:
+                self.history.layout.yaxis.title.text = y_title
+            if h.x and self.history.layout.xaxis.range is not None and h.x[-1] > self.history.layout.xaxis.range[1]:
+                self.history.layout.xaxis.update(autorange=True, range=None)  # a restored run beyond its budget
 
     def _draw_architecture(self, arch_text: str, title: str) -> None:
         if self.run is None:
@@ -276,33 +333,113 @@ class Dashboard:
 
     def _draw_alphas(self, event: Any) -> None:
         info = _get_alphas_info(event.alphas, ops=event.ops or None, edges=event.edges or None)
+        title = f"architecture weights after epoch {event.epoch + 1}: deviation from uniform (hover: weight)"
         shape = tuple((c.name, len(c.edges), len(c.ops)) for c in info.cells)
         if shape != self._alphas_shape:
-            import plotly.graph_objects as go
-
-            fresh = _get_alphas_plot(info, title=f"architecture weights after epoch {event.epoch + 1}")
-            if self.alphas is None:
-                self.alphas = go.FigureWidget(fresh)
-                self.alphas_box.children = (self.alphas,)
-            else:
-                with self.alphas.batch_update():
-                    self.alphas.data = []
-                self.alphas.add_traces(fresh.data)
-                self.alphas.layout = fresh.layout
+            fresh = _get_alphas_plot(info, title=title)
+            self._make_alpha_figures()
+            with self.alphas.batch_update():
+                self.alphas.data = []
+            self.alphas.add_traces(fresh.data)
+            self.alphas.layout = fresh.layout
             self._alphas_shape = shape
+            first = info.cells[0]
+            options = [(f"{first.name} {e}" if first.name else e, i) for i, e in enumerate(first.edges)]
+            self.edge_choice.unobserve(self._on_edge, names="value")
+            try:
+                self.edge_choice.options = options
+                self.edge_choice.value = self._default_edge(info)
+            finally:
+                self.edge_choice.observe(self._on_edge, names="value")
+            self._edge_chosen = False
         else:
+            m = _color_range(info)
             with self.alphas.batch_update():
                 for i, cell in enumerate(info.cells):
-                    self.alphas.data[2 * i].z = cell.weights
+                    self.alphas.data[2 * i].z = _deviation(cell)
+                    self.alphas.data[2 * i].customdata = cell.weights
                     self.alphas.data[2 * i + 1].x = [cell.ops[j] for j in cell.argmax]
-                self.alphas.layout.title.text = f"architecture weights after epoch {event.epoch + 1}"
+                self.alphas.layout.coloraxis.update(cmin=-m, cmax=m)
+                self.alphas.layout.title.text = title
+            if not self._edge_chosen:
+                self._set_edge(self._default_edge(info))
+        self._draw_alpha_lines()
         self.alphas_box.layout.display = "flex"
+
+    def _make_alpha_figures(self) -> None:
+        """The heatmap and the edge-over-epochs figures (empty until the first architecture weights)."""
+        if self.alphas is not None:
+            return
+        import plotly.graph_objects as go
+
+        self.alphas = go.FigureWidget()
+        style(self.alphas, meta="workbench-alphas", height=300)
+        self.alphas.update_layout(title=dict(text="architecture weights: shown after the first epoch"),
+                                  xaxis=dict(visible=False), yaxis=dict(visible=False))
+        self.alphas._config = widget_config()
+        self.alpha_lines = go.FigureWidget()
+        self.alpha_lines._config = widget_config()
+        style(self.alpha_lines, meta="workbench-alpha-history", height=300)
+        self.alpha_lines.update_layout(xaxis_title="epoch", yaxis_title="weight (softmax)")
+        lines = _vbox([self.edge_choice, self.alpha_lines])
+        self.alphas_box.children = (_figure_box(self.alphas, basis="460px"), _figure_box(lines))
+
+    @staticmethod
+    def _default_edge(info) -> int:
+        """The edge whose weights moved most (until the user picks one)."""
+        cell = info.cells[0]
+        spreads = [max(row) - min(row) for row in cell.weights]
+        return int(max(range(len(spreads)), key=spreads.__getitem__))
+
+    def _set_edge(self, index: int) -> None:
+        if self.edge_choice.value != index:
+            self.edge_choice.unobserve(self._on_edge, names="value")
+            try:
+                self.edge_choice.value = index
+            finally:
+                self.edge_choice.observe(self._on_edge, names="value")
+
+    def _on_edge(self, _change=None) -> None:  # the user picked an edge (main thread)
+        self._edge_chosen = True
+        with self._render_lock:
+            self._draw_alpha_lines()
+
+    def _draw_alpha_lines(self) -> None:
+        if self.alpha_lines is None or not self._alpha_records or self.edge_choice.value is None:
+            return
+        cell = next(iter(self._alpha_records[-1].alphas), None) if isinstance(self._alpha_records[-1].alphas, dict) \
+            else None
+        h = _get_alpha_history(self._alpha_records, edge=int(self.edge_choice.value), cell=cell)
+        traces = _alpha_history_traces(h)
+        fig = self.alpha_lines
+        with fig.batch_update():
+            if len(fig.data) != len(traces) or [t.name for t in fig.data] != [t["name"] for t in traces]:
+                fig.data = []
+                fig.add_traces(traces)
+            else:
+                for trace, spec in zip(fig.data, traces):
+                    trace.x, trace.y = spec["x"], spec["y"]
+            fig.layout.title.text = _alpha_history_title(h)
+            fig.layout.xaxis.update(range=[0.5, max(h.epochs[-1], _budget_epochs(self.run)) + 0.5],
+                                    **integer_ticks(max(h.epochs[-1], _budget_epochs(self.run)), 1))
+            fig.layout.shapes = [dict(type="line", xref="paper", x0=0, x1=1, y0=1 / len(h.ops), y1=1 / len(h.ops),
+                                      line=dict(color="#888", dash="dot", width=1))]
+
+    def _tick(self) -> None:
+        """Advance the dashboard's clock while the run runs (a paused run's clock stands still)."""
+        now = time.monotonic()
+        status = self.run.status if self.run is not None else None
+        # a run that ended since the last tick was running until then
+        if self._clock_at is not None and (status in _ACTIVE or self._last_status in _ACTIVE):
+            self._clock_s += now - self._clock_at
+        self._clock_at, self._last_status = now, status
 
     def _draw_controls(self, run: Any) -> None:
         status = run.status if run is not None else "no run"
-        can_new = self._make_run is not None and (run is None or status in FINAL)
+        can_new = run is None or status in FINAL
         with self.status.hold_sync(), self.progress.hold_sync():
             self.start_button.disabled = not (status == "created" or can_new)
+            self.start_button.description = "Start again" if run is not None and status in FINAL else "Start"
             self.pause_button.disabled = status != "running"
             self.resume_button.disabled = status != "paused"
             self.stop_button.disabled = status not in ("running", "paused")
@@ -311,31 +448,99 @@ class Dashboard:
 
     def _status_html(self, run: Any) -> str:
         if run is None:
-            text = "<b>no run yet</b>: choose a search and press Start"
+            text = IDLE_HINT
         else:
             h = self._history
-            unit = "epochs" if getattr(run, "kind", "") == "oneshot" else "evaluations"
+            oneshot = getattr(run, "kind", "") == "oneshot"
+            unit = "epochs" if oneshot else "evaluations"
             count = len(h.x) + h.failed
-            best = f" · best {h.best[-1]:.4g}" if h.best else ""
+            best = f" · best {h.best[-1]:.2f}{_unit_of_best(run, h)}" if h.best else ""
             failed = f" ({h.failed} failed)" if h.failed else ""
-            text = (f"<b>{html.escape(run.status)}</b> · {count} {unit}{failed}{best} · "
-                    f"{run.progress().wall_seconds:.1f} s · run {html.escape(str(getattr(run, 'id', '')))}")
+            if run.status == "created":
+                text = IDLE_HINT.replace("no run yet", "created", 1)
+            else:
+                text = f"<b>{html.escape(run.status)}</b> · {count} {unit}{failed}{best} · {self._clock_s:.1f} s"
+            if run.status in ("running", "stopping") and self._clock_s - self._since_s >= 1.0:
+                what = f"epoch {count + 1}" if oneshot else f"trial {count}"
+                text += f" · {what} running for {self._clock_s - self._since_s:.0f} s"
+            elif run.status == "paused":
+                text += " · paused (the clock stands still)"
+            text += f" · run {html.escape(str(getattr(run, 'id', '')))}"
             error = getattr(run, "error", None)
             if run.status == "failed" and error is not None:
                 text += f"<br><span style='color:#c00'>{html.escape(f'{type(error).__name__}: {error}')}</span>"
+            if run.status in FINAL:
+                text += "<br><i>Start again runs a new search with the same settings.</i>"
         if self._message:
             text += f"<br><span style='color:#c00'>{html.escape(self._message)}</span>"
         return text
 
 
+def new_run_like(run: Any):
+    """A new, unstarted run with the settings ``run`` recorded (space, strategy, estimator, budget, seed, store)."""
+    from workbench.runs import Run
+
+    cfg = run.config
+    kwargs: dict[str, Any] = dict(space=dict(cfg["space"]), budget=cfg["budget"], seed=cfg["seed"], store=run.store,
+                                  name=getattr(run, "name", None))
+    if "strategy" in cfg:
+        kwargs["strategy"] = dict(cfg["strategy"])
+    else:
+        kwargs["searcher"], kwargs["estimator"] = dict(cfg["searcher"]), dict(cfg["estimator"])
+    return Run(**kwargs)
+
+
+def _vbox(children):
+    import ipywidgets as widgets
+
+    return widgets.VBox(children, layout=widgets.Layout(width="100%"))
+
+
+def _flex_row(**extra):
+    """A row of boxes that wraps when the output area is narrow (figures stack instead of being clipped)."""
+    import ipywidgets as widgets
+
+    return widgets.Layout(display=extra.pop("display", "flex"), flex_flow="row wrap", width="100%",
+                          align_items="flex-start", **extra)
+
+
+def _figure_box(child, basis: str = "380px"):
+    import ipywidgets as widgets
+
+    # a column: the figure inside is stretched to the box's width (in a row it would keep its drawn width)
+    return widgets.VBox([child], layout=widgets.Layout(flex=f"1 1 {basis}", min_width="0", width="auto",
+                                                       overflow="hidden", align_items="stretch"))
+
+
+def _budget_epochs(run: Any) -> int:
+    return int(getattr(getattr(run, "budget", None), "epochs", None) or 0)
+
+
+def _history_x_axis(run: Any, x_axis: str) -> dict:
+    """The history's x range: the whole budget from the start (so every evaluation is in view), else automatic."""
+    budget = getattr(run, "budget", None)
+    if getattr(run, "kind", "") == "oneshot" and getattr(budget, "epochs", None):
+        return dict(autorange=False, range=[0.5, budget.epochs + 0.5], **integer_ticks(budget.epochs, 1))
+    if x_axis == "evaluations" and getattr(budget, "evaluations", None):
+        return dict(autorange=False, range=[0, budget.evaluations * 1.02 + 0.5], **integer_ticks(budget.evaluations))
+    return dict(autorange=True, range=None, tickmode="auto", dtick=None, tick0=None)
+
+
+def _unit_of_best(run: Any, h: HistoryAccumulator) -> str:
+    """" %" when the best objective is one of the incumbent's accuracy metrics (they are in percent)."""
+    value = h.best[-1]
+    return " %" if any("acc" in k and isinstance(v, (int, float)) and v == value and v > 1.0
+                       for k, v in h.best_metrics.items()) else ""
+
+
 def _architecture_layout_empty() -> dict:
-    return dict(template="plotly_white", height=320, margin=dict(l=10, r=10, t=40, b=10),
-                title=dict(text="incumbent: none yet", font=dict(size=12)), xaxis=dict(visible=False),
+    return dict(template=template(), autosize=True, height=360, margin=dict(l=10, r=10, t=92, b=10),
+                title=dict(text="incumbent: none yet"), xaxis=dict(visible=False),
                 yaxis=dict(visible=False), meta="workbench-architecture")
 
 
 def _incumbent_title(trial: Any) -> str:
-    return f"incumbent: trial {trial.number}, objective {trial.objective:.4g}"
+    return f"incumbent: trial {trial.number}, objective {trial.objective:.2f}"
 
 
 def _epoch_row(event: Any) -> dict | None:

@@ -64,6 +64,7 @@ class HistoryAccumulator:
         self.best: list[float] = []
         self.test_of_best: list[float | None] = []
         self.best_arch: str | None = None
+        self.best_metrics: Mapping[str, Any] = {}  # the incumbent's metrics
         self.failed = 0
         self._best = -math.inf
         self._best_test: float | None = None
@@ -89,6 +90,7 @@ class HistoryAccumulator:
         if objective > self._best:
             self._best = objective
             self.best_arch = arch
+            self.best_metrics = metrics
             value = metrics.get(self.test_metric) if self.test_metric else None
             self._best_test = float(value) if value is not None else None
         self.best.append(self._best)
@@ -121,9 +123,14 @@ def _get_history_plot(info: HistoryInfo, title: str = "search history", y_title:
     test_y = [t for t in info.test_of_best if t is not None]
     fig.add_trace(go.Scatter(x=test_x, y=test_y, mode="lines", line_shape="hv", line=dict(color="#2ca02c", dash="dash"),
                              name=f"{TRACE_NAMES[2]} ({info.test_metric})" if info.test_metric else TRACE_NAMES[2]))
-    fig.update_layout(title=dict(text=title, font=dict(size=12)), template="plotly_white", height=320,
-                      margin=dict(l=10, r=10, t=40, b=10), xaxis_title=X_AXES[info.x_axis], yaxis_title=y_title,
-                      legend=dict(orientation="h", y=-0.25), meta="workbench-history")
+    from nasviz._style import integer_ticks, style
+
+    style(fig, meta="workbench-history", height=360)
+    # three legend entries may wrap to two or three rows in a narrow box: room above the plot for them
+    fig.update_layout(title=dict(text=title), xaxis_title=X_AXES[info.x_axis], yaxis_title=y_title,
+                      margin=dict(t=96), legend=dict(font=dict(size=10), tracegroupgap=0))
+    if info.x_axis == "evaluations":
+        fig.update_xaxes(rangemode="tozero", **integer_ticks(max(info.x, default=1)))
     return fig
 
 

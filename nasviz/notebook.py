@@ -56,11 +56,13 @@ _HOW_TO_GET = (
 
 
 def show(fig: Any, batch: bool) -> Any:
-    """Display a figure interactively (as JSON for JupyterLab's plotly renderer, without plotly.js);
-    in batch mode show nothing, so executed notebooks stay small."""
+    """Display a figure interactively (as JSON for JupyterLab's plotly renderer, without plotly.js), in the
+    workbench style and sized to the output area; in batch mode show nothing, so executed notebooks stay small."""
+    from nasviz._style import style, widget_config
+
     if batch:
         return None
-    fig.show(renderer="plotly_mimetype")
+    style(fig).show(renderer="plotly_mimetype", config=widget_config())
     return None
 
 

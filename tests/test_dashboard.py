@@ -50,7 +50,7 @@ def test_every_trial_reaches_the_history_in_few_redraws(tabular):
     assert best.y[-1] == run.best.objective
     assert test.name == "test of best (test_acc_analognas@200)"
     best = run.best
-    assert dash.architecture.layout.title.text == f"incumbent: trial {best.number}, objective {best.objective:.4g}"
+    assert dash.architecture.layout.title.text == f"incumbent: trial {best.number}, objective {best.objective:.2f}"
     drawn = next(t for t in dash.architecture.data if t.name == "ops")
     shown = run.space.from_string(best.arch)
     assert sorted(drawn.text) == sorted(shown)  # the six edges' ops of the incumbent
@@ -59,8 +59,20 @@ def test_every_trial_reaches_the_history_in_few_redraws(tabular):
     assert dash.renders <= 3 + dash.events_applied // 50
     assert run._thread.ident not in dash.drawing_threads, "the worker thread touched a widget"
     assert "<b>finished</b> · 400 evaluations" in dash.status.value
+    assert f"best {run.best.objective:.2f} %" in dash.status.value  # tabular accuracies are percent
     assert dash.progress.value == 1.0
-    assert dash.start_button.disabled and dash.pause_button.disabled and dash.stop_button.disabled
+    assert dash.pause_button.disabled and dash.stop_button.disabled
+    # the x range spans the whole budget from the start, so every evaluation stays in view
+    assert dash.history.layout.xaxis.range[0] <= 1 and dash.history.layout.xaxis.range[1] >= 400
+    assert dash.history.layout.width is None and dash.history.layout.autosize
+    # after the end, Start runs a new search with the same settings
+    assert not dash.start_button.disabled and dash.start_button.description == "Start again"
+    dash.start_button.click()
+    again = dash.run
+    assert again is not run and again.config == run.config and again._thread is not None  # started
+    assert again.join(30) == "finished" and dash.wait(10)
+    assert [t.arch for t in again.trials] == [t.arch for t in run.trials]  # same seed, same search
+    assert len(dash.history.data[0].x) == 400
 
 
 def test_pause_resume_stop_buttons(tabular):
@@ -80,11 +92,33 @@ def test_pause_resume_stop_buttons(tabular):
     assert "<b>paused</b>" in dash.status.value
     dash.resume_button.click()
     wait_for(lambda: len(dash.history.data[0].x) > frozen + 5, what="growth after resume")
+    dash.pause_button.click()
+    wait_for(lambda: "<b>paused</b>" in dash.status.value, what="paused drawn")
+    clock = dash._clock_s
+    time.sleep(0.4)
+    wait_for(lambda: dash.renders > 0, what="a redraw")
+    assert dash._clock_s == pytest.approx(clock, abs=0.06), "the clock ran while paused"
+    dash.resume_button.click()
     dash.stop_button.click()
     assert run.join(10) == "stopped"
     assert dash.wait(5)
     assert len(dash.history.data[0].x) == len(run.trials) < 5000
     assert "<b>stopped</b>" in dash.status.value
+
+
+def test_labels_of_the_previous_run_do_not_survive_a_new_one(tabular, nb201_table_path):
+    first = tabular(evaluations=30)
+    dash = nasviz.Dashboard(first, interval_s=0.05)
+    dash.start_button.click()
+    assert first.join(10) == "finished" and dash.wait(5)
+    assert dash.history.data[2].name == "test of best (test_acc_analognas@200)"
+    assert dash.architecture.layout.title.text.startswith("incumbent: trial")
+    layers = Run(space="layers", searcher="random", estimator="train", budget=Budget(evaluations=1),
+                 estimator_options={"dataset": "digits", "epochs": 1, "data": {"limit": 100}, "device": "cpu"})
+    dash.attach(layers)
+    assert dash.history.data[2].name == "test of best"
+    assert dash.architecture.layout.title.text == "incumbent: none yet"
+    assert len(dash.history.data[0].x) == 0 and "created" in dash.status.value
 
 
 def test_start_builds_a_new_run_from_the_panel_each_time(nb201_table_path):
@@ -140,7 +174,7 @@ class AlphaStrategy:
 def test_one_shot_epochs_show_alphas_heatmap_and_derived_arch():
     run = Run(space="nb201", strategy=AlphaStrategy(), budget=Budget(epochs=4), seed=0)
     dash = nasviz.Dashboard(run, interval_s=0.05)
-    assert dash.alphas_box.layout.display == "none" and dash.alphas is None
+    assert dash.alphas_box.layout.display == "flex" and len(dash.alphas.data) == 0  # shown at once, filled later
     dash.start_button.click()
     assert run.join(10) == "finished" and dash.wait(5)
     assert dash.alphas_box.layout.display == "flex"
@@ -148,10 +182,20 @@ def test_one_shot_epochs_show_alphas_heatmap_and_derived_arch():
     assert np.array(heat.z).shape == (6, 5)
     assert list(heat.x) == list(OPS) and list(heat.y) == list(EDGES)
     assert list(dash.alphas.data[1].x) == ["nor_conv_3x3"] * 6
-    assert np.array(heat.z)[0, 3] == pytest.approx(np.exp(4) / (np.exp(4) + 4))
-    assert dash.alphas.layout.title.text == "architecture weights after epoch 4"
+    weight = np.exp(4) / (np.exp(4) + 4)
+    assert np.array(heat.customdata)[0, 3] == pytest.approx(weight)  # the absolute weight, on hover
+    assert np.array(heat.z)[0, 3] == pytest.approx(weight - 0.2)  # the colour: deviation from uniform
+    assert dash.alphas.layout.coloraxis.cmax == pytest.approx(weight - 0.2)
+    assert dash.alphas.layout.title.text.startswith("architecture weights after epoch 4")
+    # the line view: one edge's weights over the epochs
+    lines = {t.name: list(t.y) for t in dash.alpha_lines.data}
+    assert list(lines) == list(OPS) and len(lines["nor_conv_3x3"]) == 4
+    assert lines["nor_conv_3x3"] == sorted(lines["nor_conv_3x3"])
+    dash.edge_choice.value = 5
+    assert "2->3" in dash.alpha_lines.layout.title.text
     assert list(dash.history.data[0].y) == [51.0, 52.0, 53.0, 54.0]
     assert dash.history.layout.xaxis.title.text == "epochs"
+    assert dash.history.layout.xaxis.dtick == 1 and dash.history.layout.xaxis.range[1] >= 4
     assert dash.architecture.layout.title.text == "derived after epoch 4"
     assert sorted(next(t for t in dash.architecture.data if t.name == "ops").text) == \
         sorted(["nor_conv_3x3"] * 5 + ["skip_connect"])

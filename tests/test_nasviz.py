@@ -137,10 +137,112 @@ def test_alphas_heatmap_shape_and_argmax():
     assert np.array(heat.z).shape == (6, 5)
     assert list(heat.x) == list(OPS) and list(heat.y) == list(EDGES)
     assert list(marks.x) == [OPS[j] for j in weights.argmax(axis=1)]
+    # the colour is the deviation from uniform, on a symmetric scale; the absolute weight is on hover
+    np.testing.assert_allclose(heat.z, weights - 0.2)
+    np.testing.assert_allclose(heat.customdata, weights)
+    span = np.abs(weights - 0.2).max()
+    assert fig.layout.coloraxis.cmax == pytest.approx(span) and fig.layout.coloraxis.cmin == pytest.approx(-span)
     # raw logits are softmaxed on request
     soft = _get_alphas_info(logits, ops=OPS, logits=True).cells[0]
     np.testing.assert_allclose(np.array(soft.weights).sum(axis=1), 1.0)
     np.testing.assert_allclose(soft.weights, weights)
+
+
+def test_near_uniform_alphas_are_not_amplified():
+    weights = np.full((6, 5), 0.2) + np.linspace(-1e-3, 1e-3, 5)
+    fig = nasviz.plot_alphas(weights, ops=OPS, edges=EDGES)
+    assert fig.layout.coloraxis.cmax == pytest.approx(0.02)  # the floor: near-uniform looks near-white
+
+
+def _epoch(epoch, weights, **metrics):
+    return {"epoch": epoch, "alphas": {"normal": weights}, "ops": OPS, "edges": EDGES, "metrics": metrics}
+
+
+def test_alpha_history_of_one_edge_over_epochs():
+    records = []
+    for e in range(4):
+        logits = np.zeros((6, 5))
+        logits[:, 3] = e
+        records.append(_epoch(e, (np.exp(logits) / np.exp(logits).sum(1, keepdims=True)).tolist()))
+    fig = nasviz.plot_alpha_history(records, edge="1->2")
+    lines = {t.name: list(t.y) for t in fig.data}
+    assert list(lines) == list(OPS) and list(fig.data[0].x) == [1, 2, 3, 4]
+    assert lines["nor_conv_3x3"] == sorted(lines["nor_conv_3x3"]) and lines["nor_conv_3x3"][0] == pytest.approx(0.2)
+    assert "1->2" in fig.layout.title.text and fig.layout.xaxis.dtick == 1
+    with pytest.raises(ValueError, match="no edge '9->9'"):
+        nasviz.plot_alpha_history(records, edge="9->9")
+    with pytest.raises(ValueError, match="no epoch record carries"):
+        nasviz.plot_alpha_history([{"epoch": 0, "metrics": {}}])
+
+
+def test_plot_epochs_separates_supernet_and_derived_arch():
+    records = [_epoch(e, None, train_acc=50.0 + e, val_acc=40.0 + e, **{"derived_val_acc@200": 80.0 - e})
+               for e in range(3)]
+    fig = nasviz.plot_epochs(records)
+    assert [t.name for t in fig.data] == ["train_acc", "val_acc", "derived_val_acc@200"]
+    assert fig.data[2].yaxis == "y2" and list(fig.data[0].x) == [1, 2, 3]
+    assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tickformat == "d"
+    runs = nasviz.plot_epochs({"a": records, "b": records[:2]}, metric="val_acc")
+    assert [t.name for t in runs.data] == ["a", "b"] and list(runs.data[1].y) == [40.0, 41.0]
+    with pytest.raises(ValueError, match="no epoch record has the metrics"):
+        nasviz.plot_epochs([{"epoch": 0, "metrics": {}}])
+
+
+def test_every_figure_uses_the_workbench_style_and_fits_its_container(nb201):
+    from nasviz._style import integer_ticks
+
+    figs = [nasviz.plot_architecture(nb201, nb201.sample(np.random.default_rng(0))),
+            nasviz.plot_history([{"number": 0, "arch": "a", "objective": 90.0}]),
+            nasviz.plot_alphas(np.full((6, 5), 0.2)),
+            nasviz.plot_epochs([_epoch(0, None, val_acc=50.0)]),
+            nasviz.plot_comparison({"random": [[{"number": 0, "objective": 1.0}]]}),
+            nasviz.plot_against_published([{"method": "re", "dataset": "cifar10", "val_mean": 91.0, "val_std": 0.3}])]
+    for fig in figs:
+        assert fig.layout.width is None and fig.layout.autosize, fig.layout.meta
+        assert fig.layout.template.layout.paper_bgcolor == "white", fig.layout.meta
+    assert integer_ticks(4, 1)["dtick"] == 1 and integer_ticks(200)["dtick"] == 20 and integer_ticks(3000)["dtick"] == 500
+
+
+def test_ours_against_published_as_points_with_error_bars():
+    rows = [{"method": m, "dataset": d, "val_mean": 90.0 + i, "val_std": 0.2, "published_val_mean": 90.1 + i,
+             "published_val_std": 0.3} for i, (m, d) in enumerate([("random", "cifar10"), ("re", "cifar10"),
+                                                                  ("random", "cifar100")])]
+    fig = nasviz.plot_against_published(rows)
+    ours = [t for t in fig.data if t.name == "ours"]
+    assert len(ours) == 2 and all(t.mode == "markers" for t in fig.data)  # one panel per data set
+    assert list(ours[0].y) == [90.0, 91.0] and list(ours[0].error_y.array) == [0.2, 0.2]
+    assert fig.layout.yaxis.range is None  # each panel zooms to its numbers (no axis from 0)
+    assert [a.text for a in fig.layout.annotations] == ["cifar10", "cifar100"]
+
+
+def test_q_history_shows_q_relative_to_the_state_mean(nb201_table_path):
+    import nasviz.rl
+    from workbench import Budget, Run
+    from workbench.searchers.qlearning import START
+
+    run = Run(space="nb201", searcher="qlearning", searcher_options={"num_models": 30}, estimator="tabular",
+              estimator_options={"benchmark": str(nb201_table_path)}, budget=Budget(evaluations=30), seed=0)
+    history = nasviz.rl.QHistory(run.searcher, states=[START])
+    run.subscribe(history.record)
+    run.run()
+    assert history.models == list(range(1, 31)) and history.epsilons[0] == 1.0 and history.epsilons[-1] < 1.0
+    fig = nasviz.rl.plot_q_history(history, ops=run.space.ops)
+    assert [t.name for t in fig.data] == list(run.space.ops)
+    last = np.array([t.y[-1] for t in fig.data])
+    assert abs(last.sum()) < 1e-9 and np.ptp(last) > 0  # relative to the mean, and they differ
+    bars = nasviz.rl.plot_q_values({"a": 0.70, "b": 0.72})
+    assert list(bars.data[0].y) == pytest.approx([-0.01, 0.01]) and list(bars.data[0].customdata) == [0.70, 0.72]
+
+
+def test_oneshot_presets_are_copies_and_name_the_accepted():
+    from workbench.oneshot.presets import preset
+
+    cpu = preset("cpu", arch_lr=0.1)
+    assert cpu["arch_lr"] == 0.1 and preset("cpu")["arch_lr"] == 0.03
+    cpu["data_options"]["limit"] = 5
+    assert preset("cpu")["data_options"]["limit"] == 1000
+    with pytest.raises(ValueError, match="unknown one-shot preset 'gpu'; accepted: cpu, paper"):
+        preset("gpu")
 
 
 def test_alphas_darts_normal_and_reduce_cells():

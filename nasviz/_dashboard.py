@@ -22,7 +22,7 @@ import time
 from collections import deque
 from typing import Any, Callable
 
-from workbench.runs.events import FINAL_STATUSES, EpochFinished, IncumbentChanged, TrialFinished
+from workbench.runs.events import FINAL_STATUSES, EpochFinished, IncumbentChanged, TrialFinished, TrialStarted
 
 from nasviz._alphas import (_alpha_history_title, _alpha_history_traces, _color_range, _deviation, _get_alpha_history,
                             _get_alphas_info, _get_alphas_plot)
@@ -72,6 +72,7 @@ class Dashboard:
         self._clock_s = 0.0  # the run's wall seconds, not counting pauses (as the dashboard saw it)
         self._clock_at: float | None = None
         self._since_s = 0.0  # the clock when the last trial or epoch finished
+        self._in_flight: dict[str, int] = {}  # worker -> evaluations out (runs on several workers)
         self._last_status: Any = None
         #: how many redraws and events the render loop did (for tests and the overhead benchmark)
         self.renders = 0
@@ -141,6 +142,7 @@ class Dashboard:
             self._clock_s = self._since_s = float(run.progress().wall_seconds)
             self._clock_at, self._last_status = time.monotonic(), run.status
             self._alpha_records = []
+            self._in_flight = {}
             self._edge_chosen = False
             self._unsubscribe = run.subscribe(self._enqueue)
             self._history.extend(run.trials)  # a resumed run shows what it did before
@@ -237,10 +239,21 @@ class Dashboard:
         new_points = False
         self._tick()
         for event in events:
-            if isinstance(event, TrialFinished):
+            if isinstance(event, TrialStarted):
+                self._in_flight[event.worker] = self._in_flight.get(event.worker, 0) + 1
+                if event.previous_worker in self._in_flight:  # sent again: its first worker died
+                    self._in_flight[event.previous_worker] -= 1
+                    if self._in_flight[event.previous_worker] <= 0:
+                        del self._in_flight[event.previous_worker]
+            elif isinstance(event, TrialFinished):
                 self._history.add(event.trial)
                 new_points = True
                 self._since_s = self._clock_s
+                worker = event.trial.worker
+                if worker in self._in_flight:
+                    self._in_flight[worker] -= 1
+                    if self._in_flight[worker] <= 0:
+                        del self._in_flight[worker]
             elif isinstance(event, IncumbentChanged):
                 incumbent = event.trial
             elif isinstance(event, EpochFinished):
@@ -460,7 +473,10 @@ class Dashboard:
                 text = IDLE_HINT.replace("no run yet", "created", 1)
             else:
                 text = f"<b>{html.escape(run.status)}</b> · {count} {unit}{failed}{best} · {self._clock_s:.1f} s"
-            if run.status in ("running", "stopping") and self._clock_s - self._since_s >= 1.0:
+            if self._in_flight and run.status in ("running", "paused", "stopping"):
+                per_worker = ", ".join(f"{html.escape(w)}: {n}" for w, n in sorted(self._in_flight.items()))
+                text += f" · in flight {sum(self._in_flight.values())} ({per_worker})"
+            elif run.status in ("running", "stopping") and self._clock_s - self._since_s >= 1.0:
                 what = f"epoch {count + 1}" if oneshot else f"trial {count}"
                 text += f" · {what} running for {self._clock_s - self._since_s:.0f} s"
             elif run.status == "paused":

@@ -127,7 +127,15 @@ def test_a_worker_killed_mid_trial_is_retried(ray_cluster, tmp_path):
                 threading.Timer(0.2, os.kill, (pid, signal.SIGKILL)).start()
 
     run.subscribe(on_event)
+    import nasviz
+
+    dash = nasviz.Dashboard(run, interval_s=0.05)  # the live view: evaluations in flight, per worker
+    lines: list[str] = []
+    run.subscribe(lambda event: lines.append(dash.status.value))
     run.run()
+    assert dash.wait(10)
+    assert any("in flight 2" in line for line in lines), lines[-3:]
+    assert dash._in_flight == {}  # every evaluation sent out came back (or was given up) in the view too
     stored = store.trials(run.id)
     _assert_accounted(stored, 6)
     assert killed, "no trial was started on a worker"

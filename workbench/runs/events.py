@@ -106,6 +106,7 @@ class TrialStarted(Event):
     arch: str
     worker: str
     in_flight: int
+    previous_worker: str | None = None  # set when the arch is sent again because that worker died
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,11 @@ class ParallelSearch:
     def _fill(self) -> None:
         while self.executor.free_slots and self.retry:
             task = self.retry.pop(0)
+            lost_worker = task.worker
             self.executor.submit(task)
+            for arch in task.archs:
+                self.run._publish(TrialStarted(self.run.id, time.time(), arch, task.worker, self._outstanding(),
+                                               previous_worker=lost_worker))
         while self.executor.free_slots and self._may_ask():
             archs, asked = [], []
             while len(archs) < self.executor.batch_size and self._may_ask_one(len(archs)):

@@ -54,10 +54,6 @@ CREATE TABLE IF NOT EXISTS epochs (
     run_id TEXT NOT NULL REFERENCES runs(id), epoch INTEGER NOT NULL, metrics TEXT NOT NULL, alphas TEXT,
     arch TEXT, finished_at REAL, PRIMARY KEY (run_id, epoch)
 );
-CREATE TABLE IF NOT EXISTS trial_workers (
-    run_id TEXT NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, worker TEXT, asked_at REAL,
-    PRIMARY KEY (run_id, number)
-);
 CREATE TABLE IF NOT EXISTS checkpoints (
     run_id TEXT NOT NULL REFERENCES runs(id), step INTEGER NOT NULL, state BLOB NOT NULL, created REAL NOT NULL,
     PRIMARY KEY (run_id, step)
@@ -65,6 +61,10 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 CREATE TABLE IF NOT EXISTS leases (
     run_id TEXT PRIMARY KEY, token TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
     acquired REAL NOT NULL, heartbeat REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trial_workers (
+    run_id TEXT NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, worker TEXT, asked_at REAL,
+    PRIMARY KEY (run_id, number)
 );
 """
 #: the tables of a version-1 store (written before stores carried an application id)

@@ -57,15 +57,15 @@ class DARTSSearchCell(nn.Module):
         )
 
     def forward(self, s0: torch.Tensor, s1: torch.Tensor) -> torch.Tensor:
-        weights, index = self.state.weights[self.kind], self.state.index.get(self.kind)
+        weights, index = self.state.weights.get(self.kind), self.state.index.get(self.kind)
         states = [self.preprocess0(s0), self.preprocess1(s1)]
         cache: dict = {}
         e = 0
         for i in range(2, 2 + self.steps):
             total = None
             for j in range(i):
-                total = self.edges[e].accumulate(states[j], weights[e], total, None if index is None else index[e],
-                                                 cache, j)
+                total = self.edges[e].accumulate(states[j], None if weights is None else weights[e], total,
+                                                 None if index is None else index[e], cache, j)
                 e += 1
             states.append(total if total is not None else self.edges[e - 1].zero(states[i - 1]))
         return torch.cat(states[2:], dim=1)
@@ -144,9 +144,10 @@ class DARTSSupernet(nn.Module):
 
     def forward(self, x: torch.Tensor, weights: dict[str, torch.Tensor] | None = None,
                 index: dict[str, list[int]] | None = None) -> torch.Tensor:
-        """Mix every op by ``softmax(alphas)`` (or given ``weights`` per cell type); ``index`` samples ops."""
+        """Mix every op by ``softmax(alphas)`` (or given ``weights`` per cell type); ``index`` samples ops
+        (scaled by ``weights`` when given: GDAS; unscaled without: a single path)."""
         if weights is None:
-            weights = {kind: torch.softmax(a, dim=-1) for kind, a in self.alphas_by_type().items()}
+            weights = {} if index else {kind: torch.softmax(a, dim=-1) for kind, a in self.alphas_by_type().items()}
         self.state.weights = weights
         self.state.index = index or {}
         s0 = s1 = self.stem(x)

@@ -387,7 +387,7 @@ class SupernetStrategy(OneShotStrategy):
         self._build()
         return {"format": CHECKPOINT_FORMAT, "strategy": self.name, "space": self.space.name,
                 "model": self.model_.state_dict(), "weight_optimizer": self.weight_optimizer_.state_dict(),
-                "epoch": self.epoch_, "generator": self.generator_.get_state(),
+                "epoch": self.epoch_, "seed": self.seed_, "generator": self.generator_.get_state(),
                 "epoch_state": None if self.epoch_state_ is None else self.epoch_state_.to_dict(),
                 "extra": self._extra_state()}
 
@@ -403,6 +403,7 @@ class SupernetStrategy(OneShotStrategy):
         self.model_.load_state_dict(state["model"])
         self.weight_optimizer_.load_state_dict(state["weight_optimizer"])
         self.epoch_ = int(state["epoch"])
+        self.seed_ = int(state["seed"])
         self.generator_.set_state(state["generator"].cpu())
         es = state["epoch_state"]
         self.epoch_state_ = None if es is None else EpochState.from_dict(es)

@@ -310,6 +310,8 @@ class SupernetStrategy(OneShotStrategy):
             if val_logits is not None:
                 parts.append(("val", val_logits, val_loss, yv))
             for prefix, logits, loss, labels in parts:
+                if len(logits) != len(labels):  # several models' logits on the same batch, stacked (FairNAS)
+                    labels = labels.repeat(len(logits) // len(labels))
                 for key, value in ((f"{prefix}_loss", loss.detach() * len(labels)),
                                    (f"{prefix}_correct", (logits.argmax(1) == labels).sum()),
                                    (f"{prefix}_seen", torch.tensor(len(labels)))):
@@ -333,7 +335,8 @@ class SupernetStrategy(OneShotStrategy):
 
     def _search_batch(self, xt, yt, xv, yv):
         """The updates of one batch pair; returns ``(train_logits, train_loss, val_logits, val_loss)`` (the
-        validation pair may be ``(None, None)`` where the strategy does not look at the batch)."""
+        validation pair may be ``(None, None)`` where the strategy does not look at the batch; logits of
+        several models on the same batch may come stacked, with their mean loss)."""
         raise NotImplementedError
 
     def _metrics(self, state: EpochState) -> dict[str, float]:

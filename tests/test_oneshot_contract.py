@@ -28,7 +28,8 @@ _SEARCH = {"eval_examples": 48, "recal_batches": 1, "probe_archs": 2}
 SETUPS = {"darts": ("nb201", {"order": 1}), "gdas": ("nb201", {"epochs": 6}),
           "rsps": ("nb201", {**_SEARCH, "search_samples": 3}),
           "spos": ("nb201", {**_SEARCH, "population": 3, "generations": 2, "top_k": 2}),
-          "fairnas": ("nb201", {**_SEARCH, "population": 3, "generations": 2, "top_k": 2, "batches_per_step": 2})}
+          "fairnas": ("nb201", {**_SEARCH, "population": 3, "generations": 2, "top_k": 2, "batches_per_step": 2}),
+          "enas": ("nb201", {**_SEARCH, "controller_steps": 3, "derive_samples": 2})}
 STRATEGIES = oneshot.names()
 
 

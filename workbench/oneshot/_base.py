@@ -287,7 +287,8 @@ class SupernetStrategy(OneShotStrategy):
             group["lr"] = self.current_lr()
 
     def _on_epoch_end(self) -> None:
-        """Hook: after the last batch of an epoch, before the epoch counter moves on."""
+        """Hook: after the last batch of an epoch, before its metrics are read and the epoch counter moves on
+        (e.g. ENAS' controller phase)."""
 
     def step(self, should_stop: Callable[[], bool] | None = None) -> EpochReport:
         """Train one epoch (or ``batches_per_step`` batches; fewer if ``should_stop()`` turns true)."""
@@ -323,10 +324,10 @@ class SupernetStrategy(OneShotStrategy):
                 state.seconds += time.perf_counter() - t0
                 return EpochReport(epoch=self.epoch_, metrics=self._metrics(state), partial=True)
         state.sums = {k: float(v) for k, v in sums.items()}
+        self._on_epoch_end()
         state.seconds += time.perf_counter() - t0
         metrics = self._metrics(state)
         self._check_finite(metrics)
-        self._on_epoch_end()
         self.epoch_state_ = None
         self.epoch_ += 1
         arch = self.derive()

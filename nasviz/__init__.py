@@ -8,6 +8,7 @@ live dashboard draw the same pictures:
 >>> nasviz.plot_history(run.trials)                  # trials, best so far, the incumbent's test metric
 >>> nasviz.plot_alphas({"normal": weights}, ops=ops, edges=edges)
 >>> nasviz.plot_comparison(rows)                     # mean and spread over runs of several methods
+>>> nasviz.plot_fidelity(scores, truth)              # a supernet's ranking against ground truth (tau)
 
 ``Dashboard(run)`` follows and controls a running search; ``ControlPanel`` builds runs from dropdowns filled
 from the registries. nasviz reads runs and records; the workbench library never imports nasviz.
@@ -17,10 +18,11 @@ from __future__ import annotations
 from nasviz._alphas import plot_alphas
 from nasviz._architecture import plot_architecture
 from nasviz._comparison import comparison_rows, plot_comparison
+from nasviz._fidelity import plot_distribution, plot_fidelity, plot_tau_history
 from nasviz._history import plot_history
 
-__all__ = ["ControlPanel", "Dashboard", "comparison_rows", "plot_alphas", "plot_architecture", "plot_comparison",
-           "plot_history"]
+__all__ = ["ControlPanel", "Dashboard", "FidelityView", "comparison_rows", "plot_alphas", "plot_architecture",
+           "plot_comparison", "plot_distribution", "plot_fidelity", "plot_history", "plot_tau_history"]
 
 
 def __getattr__(name: str):
@@ -29,6 +31,10 @@ def __getattr__(name: str):
         from nasviz._dashboard import Dashboard
 
         return Dashboard
+    if name == "FidelityView":
+        from nasviz._fidelity import FidelityView
+
+        return FidelityView
     if name == "ControlPanel":
         from nasviz._controls import ControlPanel
 

@@ -24,8 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from workbench import Budget, Run, spaces  # noqa: E402
-from workbench.oneshot.fidelity import epoch_fidelity, ground_truth  # noqa: E402
+from workbench.oneshot.fidelity import epoch_fidelity, study_setup  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -45,38 +44,21 @@ def main(argv=None) -> int:
     import torch
 
     print(f"torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.1f}", flush=True)
-    space = spaces.create("nb201")
-    size = {"channels": args.channels, "cells_per_stage": 1}
-    data = {"data": args.data, "data_options": {"limit": args.limit}}
-    common = dict(**data, **size, batch_size=64, eval_examples=512, recal_batches=2, probe_archs=args.archs,
-                  probe_seed=0, epochs=args.epochs)
-    per_method = {"spos": {"population": 10, "generations": 3, "top_k": 3},
-                  "fairnas": {"population": 10, "generations": 3, "top_k": 3},
-                  "rsps": {"search_samples": 20}}
-
     t0 = time.perf_counter()
-    from workbench import oneshot
-
-    probes = oneshot.create("rsps", space=space, probe_archs=args.archs, probe_seed=0).probes()
-    truth = ground_truth(space, probes, estimator="train", store=args.store,
-                         estimator_options={"dataset": args.data, "data": {"limit": args.limit},
-                                            "epochs": args.gt_epochs, "build": size, "batch_size": 64,
-                                            "seed": 0, "device": "cpu"})
+    truth, runs = study_setup(methods=args.methods.split(","), data=args.data, limit=args.limit,
+                              channels=args.channels, archs=args.archs, epochs=args.epochs, gt_epochs=args.gt_epochs,
+                              seed=args.seed, store=args.store)
     values = sorted(truth.values())
     print(f"ground truth: {len(truth)} archs, val_acc {values[0]:.1f}..{values[-1]:.1f} % "
           f"({time.perf_counter() - t0:.0f} s incl. cache)", flush=True)
 
     summary = []
-    for method in args.methods.split(","):
+    for method, run in runs.items():
         t1 = time.perf_counter()
-        run = Run(space=space, strategy=method, strategy_options={**common, **per_method.get(method, {}), "device": "cpu"},
-                  budget=Budget(epochs=args.epochs), seed=args.seed, store=args.store, name=f"tau study {method}")
-        taus = []
 
-        def show(event, method=method, taus=taus):
+        def show(event, method=method):
             if type(event).__name__ == "EpochFinished" and event.scores:
                 f = epoch_fidelity([event], truth, n_boot=200, seed=0)[0]
-                taus.append(f.kendall_tau)
                 print(f"  {method:8s} epoch {event.epoch + 1:2d}  train_acc {event.metrics['train_acc']:5.1f}  "
                       f"tau {f.kendall_tau:+.3f}  [{f.kendall_interval[0]:+.2f}, {f.kendall_interval[1]:+.2f}]  "
                       f"load {os.getloadavg()[0]:.1f}", flush=True)

@@ -6,8 +6,10 @@ forward, backward, gradient clipping at 5 and one SGD update of the shared weigh
 the same supernet shape (C=16, N=5 cells per stage, 5 NB201 ops, BN without affine parameters), the same
 SGD settings and the same threads. The peer is xautodl's ``TinyNetworkRANDOM`` and ``TinyNetworkENAS``
 driven as AutoDL-Projects' ``RANDOM-NAS.py`` and ``ENAS.py`` train them (``random_genotype(True)``; the
-controller sampled under ``no_grad`` then ``update_arch``). Rounds alternate between the two so both see
-the same machine load (printed with each round); the medians are compared.
+controller sampled under ``no_grad`` then ``update_arch``), except that the peer then trains the very path
+ours drew in the same step (a step's cost depends on its path: ``none`` edges cost nothing, 3x3
+convolutions most). Rounds alternate between the two so both see the same machine load (printed with each
+round); the medians are compared.
 
     pip install --no-deps --target /work/xautodl_pkgs xautodl pyyaml
     PYTHONPATH=/work/xautodl_pkgs OMP_NUM_THREADS=1 python benchmarks/oneshot_step.py --threads 1 --rounds 5 --steps 4
@@ -33,17 +35,29 @@ from workbench import oneshot, spaces  # noqa: E402
 from workbench.data import Splits  # noqa: E402
 
 
-def make_ours(method: str, x, y, seed: int):
+def make_ours(method: str, x, y, seed: int, drawn: list):
+    """Our step; every path it draws is appended to ``drawn`` (the peer then trains the same paths)."""
     half = len(y) // 2
     splits = Splits("bench", x, y, x[:half], y[:half], x[:half], y[:half], 10)
     strategy = oneshot.create(method, space=spaces.create("nb201"), data=splits, seed=seed, device="cpu",
                               channels=16, cells_per_stage=5, batch_size=64)
     strategy._build()
+    sample = strategy._sample_index
+
+    def recorded():
+        index = sample()
+        drawn.append(list(index["normal"]))
+        return index
+
+    strategy._sample_index = recorded
     return lambda xt, yt: strategy._search_batch(xt, yt, None, None)
 
 
-def make_peer(method: str, seed: int):
+def make_peer(method: str, seed: int, drawn: list):
+    """xautodl's step as its scripts drive it: the arch is drawn (``random_genotype`` / the controller under
+    ``no_grad``), then replaced by the next one ours drew, so both sides time the same paths."""
     from xautodl.models import get_cell_based_tiny_net
+    from xautodl.models.cell_searchs.genotypes import Structure
 
     config = {"name": "RANDOM" if method == "rsps" else "ENAS", "C": 16, "N": 5, "max_nodes": 4,
               "num_classes": 10, "space": NB201_OPS, "affine": False, "track_running_stats": True}
@@ -56,13 +70,17 @@ def make_peer(method: str, seed: int):
     loss_fn = nn.CrossEntropyLoss()
     model.train()
 
+    def structure(ops: list[int]) -> Structure:  # NB201 edge order = xautodl's (1<-0, 2<-0, 2<-1, 3<-0, ...)
+        return Structure([tuple((NB201_OPS[ops[k + j]], j) for j in range(i)) for i, k in ((1, 0), (2, 1), (3, 3))])
+
     def step(xt, yt):
         if controller is None:
             model.random_genotype(True)
+            model.arch_cache = structure(drawn.pop(0))
         else:
             with torch.no_grad():
-                _, _, sampled = controller()
-            model.update_arch(sampled)
+                controller()
+            model.update_arch(drawn.pop(0))
         w_opt.zero_grad()
         loss = loss_fn(model(xt)[1], yt)
         loss.backward()
@@ -95,8 +113,9 @@ def main(argv=None) -> int:
     print(f"NB201 supernet C=16 N=5, batch 64 of {source}; torch {torch.__version__}, {args.threads} thread(s); "
           f"median of {args.rounds} rounds x {args.steps} steps", flush=True)
     for method in args.methods:
-        ours = make_ours(method, x, y, args.seed)
-        peer = make_peer(method, args.seed) if have_peer else None
+        drawn: list = []
+        ours = make_ours(method, x, y, args.seed, drawn)
+        peer = make_peer(method, args.seed, drawn) if have_peer else None
         for impl in (ours, peer):  # warm up (allocator, oneDNN primitive caches)
             if impl is not None:
                 time_steps(impl, batches, 2)

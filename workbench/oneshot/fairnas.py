@@ -38,7 +38,7 @@ class FairNAS(SPOS):
         super().__init__(space=space, **options)
 
     def _init_strategy(self, model) -> None:
-        if not getattr(model, "free_choices", False):
+        if not model.free_choices:
             raise ValueError(f"FairNAS trains every choice of every row once per step, which needs rows that "
                              f"choose independently; the {self.space.name!r} supernet's do not (use nb201 or "
                              f"spos_chain)")

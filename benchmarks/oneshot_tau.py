@@ -6,7 +6,7 @@ weights, half are its validation data) and ``--limit / 4`` validation images; NB
 ``--channels`` channels and 1 cell per stage. Ground truth: ``--archs`` archs sampled with seed 0, each
 trained stand-alone with the ``train`` estimator (same data, same network size, ``--gt-epochs`` epochs, SGD
 lr 0.05 cosine, batch 64), its validation accuracy; cached in ``--store`` and reused on later runs. Each
-method trains its supernet for ``--epochs`` epochs (batch 64, SGD lr 0.025 cosine); after every epoch the
+method trains its supernet for ``--epochs`` epochs (batch 64, SGD lr 0.05 cosine); after every epoch the
 supernet scores the same archs with inherited weights (batch norms recalibrated on 2 training batches,
 accuracy on 512 held-out images). Kendall tau with its 95 % bootstrap interval (1000 resamples) per
 epoch and at the end.
@@ -34,7 +34,7 @@ def main(argv=None) -> int:
     p.add_argument("--limit", type=int, default=2000)
     p.add_argument("--channels", type=int, default=4)
     p.add_argument("--archs", type=int, default=30)
-    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--gt-epochs", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--store", default=os.environ.get("WORKBENCH_STORE")

@@ -109,13 +109,13 @@ def epoch_fidelity(epochs: Sequence[Any], truth: Mapping[str, float], **options:
 
 
 #: per method, the search settings of the ranking-fidelity study (small: the search is not what it measures)
-STUDY_SEARCH = {"spos": {"population": 10, "generations": 3, "top_k": 3},
-                "fairnas": {"population": 10, "generations": 3, "top_k": 3},
-                "rsps": {"search_samples": 20}, "enas": {"derive_samples": 10}}
+STUDY_SEARCH = {"spos": {"population": 6, "generations": 2, "top_k": 3},
+                "fairnas": {"population": 6, "generations": 2, "top_k": 3},
+                "rsps": {"search_samples": 10}, "enas": {"derive_samples": 5}}
 
 
 def study_setup(*, methods: Sequence[str] = ("spos", "fairnas", "rsps"), data: str = "fashion-mnist",
-                limit: int = 2000, channels: int = 4, archs: int = 30, epochs: int = 8, gt_epochs: int = 3,
+                limit: int = 2000, channels: int = 4, archs: int = 30, epochs: int = 10, gt_epochs: int = 3,
                 seed: int = 0, store: Any = None, batches_per_epoch: int | None = None,
                 device: str = "cpu") -> tuple[dict[str, float], dict[str, Any]]:
     """The ranking-fidelity study of ``benchmarks/oneshot_tau.py`` and notebook 05: ``(truth, runs)``.
@@ -123,7 +123,8 @@ def study_setup(*, methods: Sequence[str] = ("spos", "fairnas", "rsps"), data: s
     NB201 networks of ``channels`` channels and 1 cell per stage on the first ``limit`` training images of
     ``data``. ``truth``: ``archs`` archs sampled with seed 0, each trained stand-alone by the ``train``
     estimator (``gt_epochs`` epochs, batch 64; cached in ``store``). ``runs``: one unstarted ``Run`` per
-    method (budget ``epochs`` epochs, batch 64, SGD lr 0.025 cosine) whose strategy scores the same archs
+    method (budget ``epochs`` epochs, batch 64, SGD lr 0.05 cosine as the ground truth's training) whose
+    strategy scores the same archs
     after every epoch (batch norms recalibrated on 2 training batches, 512 held-out images).
     """
     from workbench import oneshot, spaces
@@ -135,7 +136,7 @@ def study_setup(*, methods: Sequence[str] = ("spos", "fairnas", "rsps"), data: s
     truth = ground_truth(space, probes, estimator="train", store=store,
                          estimator_options={"dataset": data, "data": {"limit": limit}, "epochs": gt_epochs,
                                             "build": size, "batch_size": 64, "seed": 0, "device": device})
-    common = dict(data=data, data_options={"limit": limit}, **size, batch_size=64, eval_examples=512,
+    common = dict(data=data, data_options={"limit": limit}, **size, batch_size=64, lr=0.05, eval_examples=512,
                   recal_batches=2, probe_archs=archs, probe_seed=0, epochs=epochs, device=device,
                   batches_per_step=batches_per_epoch)
     runs = {m: Run(space=space, strategy=m, strategy_options={**common, **STUDY_SEARCH.get(m, {})},

@@ -183,6 +183,7 @@ def test_sigkill_at_a_random_moment_then_resume_is_bit_exact(name, tmp_path):
     assert [e.arch for e in resumed.epochs] == [e.arch for e in reference.epochs]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, kept", [("darts", 2), ("gdas", 0)])
 def test_epochs_newer_than_the_checkpoint_are_dropped_and_recomputed(name, kept, tmp_path):
     """A store whose newest checkpoint is older than its newest epoch, or that has none (as a run of an older

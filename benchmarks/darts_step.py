@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import statistics
 import sys
 import time
@@ -135,6 +136,11 @@ def make_peer(order: int, seed: int):
     return step
 
 
+def load_average() -> str:
+    """The 1/5/15-minute load average: on a shared machine, read each figure beside it."""
+    return "load %.2f %.2f %.2f" % os.getloadavg()
+
+
 def time_steps(step, batches, steps: int) -> float:
     t0 = time.perf_counter()
     for i in range(steps):
@@ -173,16 +179,19 @@ def main(argv=None) -> int:
             if impl is not None:
                 time_steps(impl, batches, 2)
         t_ours, t_peer = [], []
-        for _ in range(args.rounds):
+        for r in range(args.rounds):
             t_ours.append(time_steps(ours, batches, args.steps))
+            line = f"  order {order} round {r + 1}: ours {t_ours[-1] * 1e3:8.1f} ms/step"
             if peer is not None:
                 t_peer.append(time_steps(peer, batches, args.steps))
+                line += f"   xautodl {t_peer[-1] * 1e3:8.1f} ms/step   ratio {t_ours[-1] / t_peer[-1]:.2f}x"
+            print(f"{line}   {load_average()}", flush=True)
         mo = statistics.median(t_ours)
-        line = f"order {order}: ours {mo * 1e3:8.1f} ms/step"
+        line = f"order {order} median: ours {mo * 1e3:8.1f} ms/step"
         if peer is not None:
             mp = statistics.median(t_peer)
             line += f"   xautodl {mp * 1e3:8.1f} ms/step   ratio ours/xautodl {mo / mp:.2f}x"
-        print(line, flush=True)
+        print(f"{line}   {load_average()}", flush=True)
     return 0
 
 

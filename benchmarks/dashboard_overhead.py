@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 KERNEL_CODE = r'''
-import statistics, time
+import os, statistics, time
 import nasviz
 from workbench import Budget, Run
 
@@ -63,12 +63,15 @@ for workload in WORKLOADS:
         for dashboard in order:
             seconds, n_renders, n_events, n_cpu = once(workload, r, dashboard)
             (live if dashboard else plain).append(seconds)
+            print(f"RESULT   {{workload}} round {{r + 1}} {{'with' if dashboard else 'without'}} dashboard: "
+                  f"{{seconds:.3f}} s   load %.2f %.2f %.2f" % os.getloadavg())
             renders, events, cpu = renders + n_renders, events + n_events, cpu + n_cpu
     ratio = statistics.median(live) / statistics.median(plain)
     print(f"RESULT {{workload}}: without {{statistics.median(plain):.3f}} s, with dashboard "
           f"{{statistics.median(live):.3f}} s (median of {{REPEATS}}), ratio {{ratio:.3f}}; "
           f"{{events / REPEATS:.0f}} events drawn in {{renders / REPEATS:.1f}} redraws per run, "
-          f"render loop CPU {{cpu / REPEATS:.3f}} s per run ({{cpu / sum(live):.1%}} of the search's time)")
+          f"render loop CPU {{cpu / REPEATS:.3f}} s per run ({{cpu / sum(live):.1%}} of the search's time)   "
+          + "load %.2f %.2f %.2f" % os.getloadavg())
 '''
 
 

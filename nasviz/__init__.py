@@ -8,6 +8,7 @@ live dashboard draw the same pictures:
 >>> nasviz.plot_history(run.trials)                  # trials, best so far, the incumbent's test metric
 >>> nasviz.plot_alphas({"normal": weights}, ops=ops, edges=edges)
 >>> nasviz.plot_comparison(rows)                     # mean and spread over runs of several methods
+>>> nasviz.plot_proxy_scatter(study, "synflow")      # a zero-cost proxy against accuracy, with rho
 >>> nasviz.plot_fidelity(scores, truth)              # a supernet's ranking against ground truth (tau)
 
 ``Dashboard(run)`` follows and controls a running search; ``ControlPanel`` builds runs from dropdowns filled
@@ -20,9 +21,11 @@ from nasviz._architecture import plot_architecture
 from nasviz._comparison import comparison_rows, plot_comparison
 from nasviz._fidelity import plot_distribution, plot_fidelity, plot_tau_history
 from nasviz._history import plot_history
+from nasviz._zero_cost import plot_proxy_correlations, plot_proxy_scatter, proxy_cost_table
 
-__all__ = ["ControlPanel", "Dashboard", "FidelityView", "comparison_rows", "plot_alphas", "plot_architecture",
-           "plot_comparison", "plot_distribution", "plot_fidelity", "plot_history", "plot_tau_history"]
+__all__ = ["ControlPanel", "Dashboard", "FidelityView", "LiveCorrelation", "comparison_rows", "plot_alphas",
+           "plot_architecture", "plot_comparison", "plot_distribution", "plot_fidelity", "plot_history",
+           "plot_proxy_correlations", "plot_proxy_scatter", "plot_tau_history", "proxy_cost_table"]
 
 
 def __getattr__(name: str):
@@ -31,6 +34,10 @@ def __getattr__(name: str):
         from nasviz._dashboard import Dashboard
 
         return Dashboard
+    if name == "LiveCorrelation":
+        from nasviz._zero_cost import LiveCorrelation
+
+        return LiveCorrelation
     if name == "FidelityView":
         from nasviz._fidelity import FidelityView
 

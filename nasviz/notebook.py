@@ -11,14 +11,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-BATCH_ENV = "WORKBENCH_BATCH"
-TABLE_ENV = "WORKBENCH_NB201_TABLE"
-_TRUE = ("1", "true", "yes", "on")
+from workbench.settings import BATCH_ENV, batch_mode, store_path, table_env
+
+TABLE_ENV = table_env("nb201")
 
 
-def batch_mode(interactive: bool = True) -> bool:
-    """True when the notebook should run in batch mode: ``interactive`` is false or ``WORKBENCH_BATCH=1``."""
-    return (not interactive) or os.environ.get(BATCH_ENV, "").strip().lower() in _TRUE
+def notebook_store(store: str | os.PathLike | None = "") -> str:
+    """The store a notebook records its runs in: its ``store`` parameter, else ``$WORKBENCH_STORE``, else
+    an in-memory store (an interactive session leaves no file behind unless asked to)."""
+    return store_path(store, default=":memory:")
 
 
 def find_nb201_table(path: str | os.PathLike | None = "") -> str:
@@ -38,15 +39,19 @@ def find_nb201_table(path: str | os.PathLike | None = "") -> str:
     beside_checkout = Path(__file__).resolve().parents[2] / "shared" / "data" / "nb201" / "nb201_table.csv"
     if beside_checkout.is_file():
         return str(beside_checkout)
-    raise DataError("the NB201 table (nb201_table.csv) was not found. " + _HOW_TO_GET)
+    raise DataError(f"the NB201 table was not found (looked at ${TABLE_ENV}, in {benchmarks.benchmarks_dir()} "
+                    f"and at {beside_checkout}). " + _HOW_TO_GET)
 
 
 _HOW_TO_GET = (
-    "This notebook looks up accuracies of NAS-Bench-201 cells in that table. To get it: download "
-    "nb201_table.csv (see the README's 'Search spaces and benchmarks' section), then either set the notebook parameter "
-    f"nb201_table to its path, or set the environment variable {TABLE_ENV} before starting JupyterLab "
-    f"(e.g. `{TABLE_ENV}=/path/to/nb201_table.csv workbench lab`), or copy it to "
-    "~/.cache/nas-workbench/benchmarks/nb201_table.csv."
+    "This notebook looks up accuracies of NAS-Bench-201 cells in that table. Any one of these works: "
+    "(1) `workbench bench download nats-tss --allow-pickle` downloads NATS-Bench's topology benchmark "
+    "(the NB201 cells) and installs it in the workbench cache; "
+    "(2) `workbench bench import PATH --name nb201` installs files you already have (nb201_table.csv, "
+    "NATS-tss-v1_0-3ffb9-simple/, NAS-Bench-201-v1_1-096897.pth); "
+    f"(3) `{TABLE_ENV}=/path/to/nb201_table.csv workbench lab` points the notebooks at a file; "
+    "(4) the notebook parameter nb201_table = '/path/to/nb201_table.csv'. "
+    "The README's 'Search spaces and benchmarks' section says more."
 )
 
 

@@ -12,9 +12,14 @@ NB201_TABLE = SHARED_DATA / "nb201" / "nb201_table.csv"
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
 
-def need(path: Path, what: str) -> Path:
+SHARED_HOW = ("the benchmark data lives in ../shared/data beside the repository, or where WORKBENCH_SHARED_DATA "
+              "points (see the README's 'Running the tests')")
+
+
+def need(path: Path, what: str, how: str = SHARED_HOW) -> Path:
+    """``path``, or skip the test saying what is missing, where it was looked for and how to get it."""
     if not path.exists():
-        pytest.skip(f"{what} not found at {path} (the real data lives in ../shared/data beside the repository)")
+        pytest.skip(f"{what} not found at {path}: {how}")
     return path
 
 
@@ -44,7 +49,8 @@ def nb201():
 
 @pytest.fixture(scope="session")
 def fashion_mnist_dir() -> Path:
-    return need(FASHION_MNIST, "Fashion-MNIST IDX files (Debian package dataset-fashion-mnist)")
+    return need(FASHION_MNIST, "Fashion-MNIST IDX files",
+                "install Debian's dataset-fashion-mnist package (apt-get install dataset-fashion-mnist)")
 
 
 @pytest.fixture()

@@ -123,3 +123,12 @@ def test_a_failing_job_reports_its_error_and_the_others_finish(tmp_path, capsys)
 def test_missing_notebook_is_a_clear_error(tmp_path, capsys):
     assert main(["batch", str(tmp_path / "nope.ipynb"), "-p", "seed", "0", "--out", str(tmp_path)]) == 2
     assert "notebook not found" in capsys.readouterr().err
+
+
+def test_a_parameter_the_notebook_does_not_define_is_refused(tmp_path, capsys):
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "02_black_box_search.ipynb"
+    assert main(["batch", str(notebook), "-p", "seeds", "0,1", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "has no parameter 'seeds'" in err
+    assert "seed, evaluations" in err and "interactive" not in err
+    assert not (tmp_path / "out").exists()  # refused before any job (or store) was made

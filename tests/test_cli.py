@@ -63,18 +63,16 @@ def test_errors_are_one_clear_line(args, message, tmp_path, nb201_table_path):
     assert "Traceback" not in proc.stderr
 
 
-TRAIN_OPTS = ["--estimator", "train", "--estimator-opt", "dataset=digits", "--estimator-opt", "epochs=1",
-              "--estimator-opt", 'build={"channels": 4, "cells_per_stage": 1}', "--estimator-opt", 'data={"limit": 300}',
-              "--estimator-opt", "device=cpu"]
-
-
-def test_killed_run_resumes_without_loss_or_duplicates(tmp_path):
+def test_killed_run_resumes_without_loss_or_duplicates(tmp_path, nb201_table_path):
+    # a table lookup that takes 50 ms: the mechanics of a training run (trials committed in batches every
+    # 0.5 s, checkpoints, replay on resume) without the training
     store_path = tmp_path / "killed.sqlite"
-    budget = 14
+    budget = 40
     env = dict(os.environ, OMP_NUM_THREADS="1")
+    slow = ["--table", str(nb201_table_path), "--estimator-opt", "delay_s=0.05"]
     proc = subprocess.Popen([sys.executable, "-m", "workbench.cli", "run", "--searcher", "re", "--searcher-opt",
                              "population_size=4", "--budget", str(budget), "--seed", "5", "--store", str(store_path),
-                             "--quiet", *TRAIN_OPTS], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             "--quiet", *slow], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     done = 0
     while time.monotonic() < deadline:
@@ -97,7 +95,7 @@ def test_killed_run_resumes_without_loss_or_duplicates(tmp_path):
     # and the resumed run proposed exactly what an uninterrupted run with the same seed proposes
     straight = tmp_path / "straight.sqlite"
     cli("run", "--searcher", "re", "--searcher-opt", "population_size=4", "--budget", budget, "--seed", 5,
-        "--store", straight, "--quiet", *TRAIN_OPTS, env=env)
+        "--store", straight, "--quiet", *slow, env=env)
     (other,) = Store(straight).runs()
     reference = Store(straight).trials(other["id"])
     assert [t.arch for t in trials] == [t.arch for t in reference]

@@ -167,7 +167,7 @@ def test_uninterrupted_and_paused_stopped_resumed_runs_agree(store_path):
     assert run.join(120) == "stopped"
     assert len(run.epochs) == 2
 
-    resumed = Run.resume(run.id, store=store_path)
+    resumed = Run.restore(run.id, store=store_path)
     resumed.run()
     assert resumed.status == "finished" and len(resumed.epochs) == 4
     assert _final_alphas(resumed) == _final_alphas(reference)
@@ -200,7 +200,7 @@ def test_stop_inside_an_epoch_resumes_at_the_next_batch(store_path):
     run.run()
     assert run.status == "stopped" and len(run.epochs) == 1
 
-    resumed = Run.resume(run.id, store=store_path)
+    resumed = Run.restore(run.id, store=store_path)
     resumed.run()
     assert len(resumed.epochs) == 2
     assert _final_alphas(resumed) == _final_alphas(reference)

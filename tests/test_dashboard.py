@@ -178,8 +178,8 @@ def test_control_panel_lists_the_registries():
     panel = nasviz.ControlPanel()
     assert list(panel.space.options) == spaces.names()
     values = [v for _, v in panel.searcher.options]
-    assert values == searchers.names() + [f"oneshot:{n}" for n in oneshot.names()]
-    assert list(panel.estimator.options) == estimators.names()
+    assert values == searchers.names(space="nb201") + [f"oneshot:{n}" for n in oneshot.names(space="nb201")]
+    assert list(panel.estimator.options) == estimators.names(space="nb201")
     assert panel.selection() == {"space": "nb201", "searcher": "re", "estimator": "tabular", "budget": 100,
                                  "seed": 0}
     if oneshot.names():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from workbench import Budget, Run, oneshot, spaces
-from workbench.oneshot.fidelity import epoch_fidelity, ground_truth, recipe_id, score_fidelity
+from workbench.oneshot.fidelity import _estimator_options, epoch_fidelity, ground_truth, recipe_id, score_fidelity
 from workbench.records import ArchDistribution
 
 TRAIN = {"dataset": "digits", "epochs": 1, "data": {"limit": 80}, "build": {"channels": 2, "cells_per_stage": 1},
@@ -21,7 +21,7 @@ def test_ground_truth_is_cached_in_the_store_per_recipe(store_path):
     from workbench.runs.store import Store
 
     store = Store(store_path)
-    est_options = __import__("workbench").estimators.create("train", space=space, **TRAIN).config()
+    est_options = _estimator_options(__import__("workbench").estimators.create("train", space=space, **TRAIN))
     run_id = recipe_id(space, "train", est_options)
     assert [t.arch for t in store.trials(run_id)] == archs
     # a second call evaluates nothing again (a broken estimator would fail if it did) and may extend the sample

@@ -68,6 +68,6 @@ def test_gdas_run_resumes_with_identical_alphas(store_path):
                     store=store_path).run()
     first = Run(space="nb201", strategy="gdas", strategy_options=options, budget=Budget(epochs=1), seed=4,
                 store=store_path).run()
-    resumed = Run.resume(first.id, store=store_path, budget=Budget(epochs=3)).run()
+    resumed = Run.restore(first.id, store=store_path, budget=Budget(epochs=3)).run()
     assert resumed.strategy.alphas() == reference.strategy.alphas()
     assert [e.metrics["tau"] for e in resumed.epochs] == [e.metrics["tau"] for e in reference.epochs]

@@ -33,15 +33,19 @@ def test_cost_model_comes_from_the_official_nats_records(shared_data):
 
 @pytest.mark.slow
 def test_reinforce_and_qlearning_beat_random_search_with_200_evaluations(nb201_table):
-    """100 searches each, 200 evaluations, CIFAR-10: mean 200-epoch validation accuracy of the chosen arch.
-    REINFORCE runs NAS-RL's LSTM controller with its defaults; Q-learning MetaQNN's schedule over 200 models."""
+    """50 searches each, 200 evaluations, CIFAR-10: mean 200-epoch validation accuracy of the chosen arch.
+    REINFORCE runs NAS-RL's LSTM controller with its defaults; Q-learning MetaQNN's schedule over 200 models.
+    (The first 50 of the 100 searches this test once ran, the same seeds: RS 90.7282, REINFORCE 91.054,
+    Q-learning 90.808; over all 100: 90.725, 90.971, 90.823, as benchmarks/RESULTS.md reports.)"""
     with T.single_threaded(1):
-        random = T.run_searches("random", "cifar10", table=nb201_table, runs=100, evaluations=200, options={})
-        reinforce = T.run_searches("reinforce", "cifar10", table=nb201_table, runs=100, evaluations=200, options={})
-        qlearning = T.run_searches("qlearning", "cifar10", table=nb201_table, runs=100, evaluations=200, options={})
+        random = T.run_searches("random", "cifar10", table=nb201_table, runs=50, evaluations=200, options={})
+        reinforce = T.run_searches("reinforce", "cifar10", table=nb201_table, runs=50, evaluations=200, options={})
+        qlearning = T.run_searches("qlearning", "cifar10", table=nb201_table, runs=50, evaluations=200, options={})
     assert reinforce.val_acc.mean() > random.val_acc.mean() + 0.15
     assert qlearning.val_acc.mean() > random.val_acc.mean() + 0.05
-    assert random.val_acc.mean() == pytest.approx(90.73, abs=0.01)  # the same seeds give the same searches
+    # the same seeds give the same searches, whatever runs them (the study API's loop since issue 14)
+    assert random.val_acc.mean() == pytest.approx(90.7282, abs=1e-6)
+    assert reinforce.val_acc.mean() == pytest.approx(91.054, abs=1e-3)
 
 
 def test_random_search_and_re_within_one_published_std(nb201_table):

@@ -27,7 +27,8 @@ def _nbval(args: list[str], table: Path) -> subprocess.CompletedProcess:
 
 def test_notebooks_exist():
     names = [p.name for p in ALL]
-    assert {"00_quickstart.ipynb", "01_search_spaces.ipynb", "02_black_box_search.ipynb"} <= set(names)
+    assert {"00_quickstart.ipynb", "01_search_spaces.ipynb", "02_black_box_search.ipynb",
+            "07_zero_cost.ipynb"} <= set(names)
 
 
 def test_quickstart_matches_its_stored_outputs(nb201_table_path):

@@ -175,7 +175,7 @@ def test_sigkill_at_a_random_moment_then_resume_is_bit_exact(name, tmp_path):
     reference = _reference(name, path)
     stored = _kill_at_random_moment(name, path, random.Random(f"{name}-kill"))
     assert 1 <= stored <= EPOCHS
-    resumed = Run.resume("killed", store=path).run()
+    resumed = Run.restore("killed", store=path).run()
     assert resumed.status == "finished" and len(resumed.epochs) == EPOCHS
     store = Store(path)
     assert _records(store, "killed") == _records(store, "reference")
@@ -198,7 +198,7 @@ def test_epochs_newer_than_the_checkpoint_are_dropped_and_recomputed(name, kept,
     with store._write() as cur:  # keep only the checkpoint after epoch `kept` (of 3 stored epochs)
         cur.execute("DELETE FROM checkpoints WHERE run_id='old' AND step>?", (kept,))
     assert (store.latest_checkpoint("old") or (0,))[0] == kept and len(store.epochs("old")) == 3
-    resumed = Run.resume("old", store=path, budget=Budget(epochs=EPOCHS))
+    resumed = Run.restore("old", store=path, budget=Budget(epochs=EPOCHS))
     assert len(resumed.epochs) == kept and len(store.epochs("old")) == kept  # the later ones are gone
     resumed.run()
     assert _records(store, "old") == _records(store, "reference")

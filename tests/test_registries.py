@@ -161,6 +161,8 @@ def _estimator_cases(shared):
         "train": ("nb201", {"dataset": "digits", "epochs": 1, "build": {"channels": 4, "cells_per_stage": 1},
                             "data": {"limit": 200}, "device": "cpu"}),
         "surrogate": ("darts", {"model": str(nb301)}),
+        "zerocost": ("nb201", {"proxy": {"synflow": 1.0, "params": 0.5}, "build": {"channels": 4, "cells_per_stage": 1},
+                               "input_shape": [3, 8, 8], "reference": 3}),
     }
 
 
@@ -178,4 +180,4 @@ def test_estimator_evaluates_a_sampled_arch(name, shared_data):
     assert result.cost_s >= 0
     again = est.evaluate(arch)
     assert again.objective == pytest.approx(result.objective), "the same arch must give the same result"
-    json.dumps(est.config())
+    json.dumps(est.options())

@@ -53,9 +53,13 @@ def test_events_tell_the_whole_story(nb201, nb201_table):
     assert run.status == "finished" and len(run.trials) == 60
 
 
-def test_pause_holds_resume_continues_stop_ends(nb201):
-    run = Run(space=nb201, searcher="random", estimator="train", estimator_options=TINY_TRAIN,
-              budget=1000, seed=0)
+def _slow_tabular(nb201, table, delay_s=0.05):
+    """A table lookup that takes ``delay_s``: the same run mechanics as real training, in a fraction of the time."""
+    return estimators.create("tabular", space=nb201, benchmark=table, delay_s=delay_s)
+
+
+def test_pause_holds_resume_continues_stop_ends(nb201, nb201_table):
+    run = Run(space=nb201, searcher="random", estimator=_slow_tabular(nb201, nb201_table), budget=1000, seed=0)
 
     def pause_after_the_second_trial(event):  # called in the worker, right after a trial is recorded
         if isinstance(event, TrialFinished) and event.total == 2:
@@ -65,8 +69,9 @@ def test_pause_holds_resume_continues_stop_ends(nb201):
     run.start()
     assert run.status in ("created", "running")
     _wait_for(lambda: run.status == "paused")
-    time.sleep(1.5)
+    time.sleep(0.5)
     assert len(run.trials) == 2, "no evaluation may start while paused"
+    assert len(run.store.trials(run.id)) == 2, "a paused run's store holds every finished trial"
     run.resume()
     assert run.status == "running"
     _wait_for(lambda: len(run.trials) >= 4)
@@ -78,7 +83,7 @@ def test_pause_holds_resume_continues_stop_ends(nb201):
 
 
 def test_stop_while_paused(nb201, nb201_table):
-    run = Run(space=nb201, searcher="random", estimator="train", estimator_options=TINY_TRAIN, budget=1000, seed=1)
+    run = Run(space=nb201, searcher="random", estimator=_slow_tabular(nb201, nb201_table), budget=1000, seed=1)
     run.start()
     _wait_for(lambda: len(run.trials) >= 1)
     run.pause()
@@ -146,7 +151,7 @@ def test_resume_replays_after_the_last_checkpoint(nb201, nb201_table_path, store
     with sqlite3.connect(store_path) as conn:
         conn.execute("DELETE FROM checkpoints WHERE step = 20")
     assert Store(store_path).latest_checkpoint(first.id)[0] == 14  # trials 14..19 must be replayed
-    resumed = Run.resume(first.id, store=str(store_path), budget=45).run()
+    resumed = Run.restore(first.id, store=str(store_path), budget=45).run()
     straight = Run(space="nb201", searcher="re", estimator="tabular", estimator_options=options, budget=45, seed=3).run()
     assert [t.arch for t in resumed.trials] == [t.arch for t in straight.trials]
     assert [t.number for t in Store(store_path).trials(first.id)] == list(range(45))

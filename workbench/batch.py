@@ -31,7 +31,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-BATCH_ENV = "WORKBENCH_BATCH"
+from workbench.settings import BATCH_ENV
+
 RESERVED = ("store", "run_name", "interactive")  # parameters the batch sets for every job
 
 
@@ -199,6 +200,40 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def notebook_parameters(notebook: str | os.PathLike) -> list[str]:
+    """The names the notebook's ``parameters``-tagged cell assigns (what ``-p NAME ...`` may set)."""
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.get("metadata", {}).get("tags", [])]
+    names: list[str] = []
+    for cell in cells:
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError as exc:
+            raise ValueError(f"{notebook}: its parameters cell is not valid Python ({exc.msg}, line {exc.lineno})") from None
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+                node, (ast.AnnAssign, ast.AugAssign)) else []
+            for target in targets:
+                for leaf in ast.walk(target):
+                    if isinstance(leaf, ast.Name) and leaf.id not in names:
+                        names.append(leaf.id)
+    return names
+
+
+def check_grid(notebook: str | os.PathLike, grid: Grid) -> None:
+    """Refuse grid parameters the notebook's ``parameters`` cell does not define, listing the ones it does
+    (papermill would inject them anyway, and the notebook would silently ignore them)."""
+    have = notebook_parameters(notebook)
+    unknown = [name for name in grid.names if name not in have]
+    if unknown:
+        listed = ", ".join(n for n in have if n not in RESERVED) or "none (it has no cell tagged 'parameters')"
+        raise ValueError(f"{Path(notebook).name} has no parameter {unknown[0]!r}; its parameters cell defines: {listed}")
+
+
 def _group_of(params: dict[str, Any], varying: Sequence[str], notebook: str) -> str:
     """The method a job belongs to in the comparison: its varying parameters except the seed."""
     kept = [k for k in varying if k != "seed"]
@@ -207,8 +242,12 @@ def _group_of(params: dict[str, Any], varying: Sequence[str], notebook: str) -> 
 
 def run_batch(notebook: str | os.PathLike, grid: Grid, *, out: str | os.PathLike, jobs: int = 1,
               kernel: str | None = None, timeout_s: float | None = None,
-              on_done: Callable[[JobResult], None] | None = None, figure: bool = True) -> BatchReport:
-    """Run every grid point of ``notebook``; collect the table, curves and comparison figure under ``out``."""
+              on_done: Callable[[JobResult], None] | None = None, figure: bool = True, executor: str = "local",
+              address: str | None = None) -> BatchReport:
+    """Run every grid point of ``notebook``; collect the table, curves and comparison figure under ``out``.
+
+    ``executor="local"`` runs the jobs in processes of this machine; ``"ray"`` runs each as a Ray task on the
+    cluster at ``address`` (or ``RAY_ADDRESS``; a local Ray when neither is given)."""
     notebook = Path(notebook).resolve()
     if not notebook.is_file():
         raise FileNotFoundError(f"notebook not found: {notebook}")
@@ -216,6 +255,7 @@ def run_batch(notebook: str | os.PathLike, grid: Grid, *, out: str | os.PathLike
         raise ValueError(f"{notebook} is not a notebook (.ipynb)")
     if jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {jobs}")
+    check_grid(notebook, grid)
     out = Path(out).resolve()
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
     store_path = out / "runs.sqlite"
@@ -230,19 +270,61 @@ def run_batch(notebook: str | os.PathLike, grid: Grid, *, out: str | os.PathLike
                         log=str(output.with_suffix(".log"))))
 
     results: list[JobResult] = []
-    # worker processes even for one job at a time: each job's output goes to its log, not the terminal
-    with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(execute_job, job): job for job in todo}
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                result = future.result()
-            except Exception as exc:  # the worker process itself died
-                result = JobResult(job.index, job.label, job.params, "failed", _describe(exc), job.output, 0.0)
-            results.append(result)
-            if on_done:
-                on_done(result)
+
+    def finished(result: JobResult) -> None:
+        results.append(result)
+        if on_done:
+            on_done(result)
+
+    if executor == "ray":
+        _run_on_ray(todo, jobs, address, finished)
+    elif executor == "local":
+        # worker processes even for one job at a time: each job's output goes to its log, not the terminal
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(execute_job, job): job for job in todo}
+            for future in as_completed(futures):
+                job = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # the worker process itself died
+                    result = JobResult(job.index, job.label, job.params, "failed", _describe(exc), job.output, 0.0)
+                finished(result)
+    else:
+        raise ValueError(f"unknown batch executor {executor!r}; accepted: local, ray")
     return collect(notebook, grid, results, out, store_path, figure=figure)
+
+
+def _run_on_ray(todo: list[Job], jobs: int, address: str | None, finished: Callable[[JobResult], None]) -> None:
+    """Each job a Ray task (one CPU), at most ``jobs`` at once; a task whose worker dies is a failed job.
+
+    On a cluster of several machines, ``out`` must be on a file system every node sees (the store, the
+    executed notebooks): the driver collects from there as it does for local jobs."""
+    try:
+        import ray
+    except ImportError:
+        raise ValueError("--executor ray needs Ray: pip install 'nas-workbench[ray]'") from None
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address or os.environ.get("RAY_ADDRESS") or None, include_dashboard=False,
+                 log_to_driver=False)
+    remote = ray.remote(num_cpus=1, max_retries=0)(execute_job)
+    waiting, running = list(todo), {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                job = waiting.pop(0)
+                running[remote.remote(job)] = job
+            ready, _ = ray.wait(list(running), num_returns=1)
+            for ref in ready:
+                job = running.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except Exception as exc:  # the worker process running the job died
+                    result = JobResult(job.index, job.label, job.params, "failed", _describe(exc), job.output, 0.0)
+                finished(result)
+    finally:
+        if started:
+            ray.shutdown()
 
 
 def collect(notebook: Path, grid: Grid, results: list[JobResult], out: Path, store_path: Path,
@@ -314,6 +396,6 @@ def format_table(rows: list[dict[str, Any]], names: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["BatchReport", "Grid", "Job", "JobResult", "collect", "execute_job", "format_table", "job_label",
-           "parse_value", "run_batch", "strip_widget_state"]
+__all__ = ["BatchReport", "Grid", "Job", "JobResult", "check_grid", "collect", "execute_job", "format_table", "job_label",
+           "notebook_parameters", "parse_value", "run_batch", "strip_widget_state"]
 

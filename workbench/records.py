@@ -49,6 +49,14 @@ class Result:
             raise EvaluationError(f"cost_s must be >= 0, got {self.cost_s!r}")
         object.__setattr__(self, "metrics", MappingProxyType(dict(self.metrics)))
 
+    @classmethod
+    def _trusted(cls, objective: float, metrics: dict, cost_s: float, fidelity: float | None) -> "Result":
+        """A Result of values the caller has checked already (finite Python floats, ``cost_s >= 0``), built
+        without re-validation: a table lookup's hot path."""
+        self = object.__new__(cls)
+        self.__dict__.update(objective=objective, metrics=MappingProxyType(metrics), cost_s=cost_s, fidelity=fidelity)
+        return self
+
     def to_dict(self) -> dict[str, Any]:
         return {"objective": self.objective, "metrics": dict(self.metrics), "cost_s": self.cost_s,
                 "fidelity": self.fidelity}

@@ -26,8 +26,8 @@ from typing import Any, Callable, Iterable
 
 from workbench.benchmarks._table import Table, column_name, merge, split_column_name
 from workbench.errors import DataError
-
-ENV_VARS = {"nb201": "WORKBENCH_NB201_TABLE", "nats_sss": "WORKBENCH_NATS_SSS_TABLE", "nb101": "WORKBENCH_NB101_TABLE"}
+from workbench.settings import TABLE_ENVS as ENV_VARS
+from workbench.settings import cache_dir, table_env
 LEGACY_FILE_NAMES = {"nb201": "nb201_table.csv"}
 FILE_NAMES = {name: f"{name}.wbench.npz" for name in ENV_VARS}  # known names (others may be installed too)
 
@@ -44,11 +44,6 @@ def register_importer(name: str, matches: Callable[[Path], bool], read: Callable
         _IMPORTERS.append((name, matches, read))
 
 
-def cache_dir() -> Path:
-    """The folder where benchmark files are installed (``WORKBENCH_CACHE`` moves it)."""
-    return Path(os.environ.get("WORKBENCH_CACHE", Path.home() / ".cache" / "nas-workbench"))
-
-
 def benchmarks_dir() -> Path:
     return cache_dir() / "benchmarks"
 
@@ -59,7 +54,7 @@ def installed_path(name: str) -> Path:
 
 def find(name: str) -> Path:
     """The file that holds benchmark ``name``, or a DataError that says how to get it."""
-    env_var = ENV_VARS.get(name, f"WORKBENCH_{name.upper().replace('-', '_')}_TABLE")
+    env_var = table_env(name)
     env = os.environ.get(env_var)
     if env:
         if not Path(env).exists():
@@ -108,21 +103,31 @@ def read_source(path: str | os.PathLike, **options: Any) -> Table:
     path = Path(path)
     if not path.exists():
         raise DataError(f"benchmark file not found: {path}")
+    from workbench.benchmarks import compact
+
     for _, matches, read in _importers():
         if matches(path):
             table = read(path, **options)
             table.meta["source"] = str(path)
+            if not compact.is_compact(path):  # compact files were checked when they were written
+                _check_imported(table, path)
             return table
     accepted = ", ".join(name for name, _, _ in _importers())
     raise DataError(f"cannot read benchmark source {path}: accepted formats: {accepted}")
 
 
 def import_benchmark(paths: Iterable[str | os.PathLike], *, name: str | None = None, dest: str | os.PathLike | None = None,
-                     **options: Any) -> Path:
+                     existing: str = "refuse", **options: Any) -> Path:
     """Convert sources into one compact file (merged; the first source that holds a value wins) and install
-    it as ``cache_dir()/benchmarks/<name>.wbench.npz`` (or ``dest``). Returns the installed path."""
+    it as ``cache_dir()/benchmarks/<name>.wbench.npz`` (or ``dest``). Returns the installed path.
+
+    Where ``name`` is installed already, ``existing`` says what happens: ``"refuse"`` (the default: a
+    DataError says how many archs each holds), ``"merge"`` (the installed values are kept and the import
+    fills the cells they lack; its archs must all be in the installed benchmark) or ``"replace"``."""
     from workbench.benchmarks import compact
 
+    if existing not in ("refuse", "merge", "replace"):
+        raise ValueError(f"existing must be 'refuse', 'merge' or 'replace', got {existing!r}")
     tables = [read_source(p, **options) for p in paths]
     if not tables:
         raise ValueError("import_benchmark needs at least one source path")
@@ -130,7 +135,46 @@ def import_benchmark(paths: Iterable[str | os.PathLike], *, name: str | None = N
     if name:
         table.name = name
     target = Path(dest) if dest else installed_path(table.name)
+    if dest is None and target.is_file() and existing != "replace":
+        installed_table = compact.read(target)
+        if existing == "refuse":
+            have, new = archs_with_data(installed_table), archs_with_data(table)
+            raise DataError(f"benchmark {table.name!r} is installed already ({target}: {len(installed_table):,} archs, "
+                            f"{have:,} with data); this import holds {len(table):,} archs, {new:,} with data. Give "
+                            f"--merge to add its values where the installed file has none, or --replace to overwrite it")
+        table = merge([installed_table, table], name=table.name)
     return compact.save(table, target)
+
+
+def coverage(table: Table) -> dict[str, int]:
+    """How many archs hold a value of each headline column (``column name -> count``)."""
+    import numpy as np
+
+    return {key: int(np.count_nonzero(~np.isnan(np.asarray(table.columns[key], dtype=np.float64))))
+            for key in table.columns}
+
+
+def archs_with_data(table: Table) -> int:
+    """How many archs hold a value in at least one headline column."""
+    import numpy as np
+
+    has = np.zeros(len(table), dtype=bool)
+    for key in table.columns:
+        has |= ~np.isnan(np.asarray(table.columns[key], dtype=np.float64))
+    return int(has.sum())
+
+
+def _check_imported(table: Table, path: Path) -> None:
+    """Refuse an arch that is in two rows; record non-finite values as missing (NaN)."""
+    from workbench.benchmarks._table import duplicate_rows, missing_for_nonfinite
+
+    twice = duplicate_rows(table.arch_strings.tolist())
+    if twice:
+        arch, a, b = twice[0]
+        raise DataError(f"{path}: arch {arch[:120]!r} is in rows {a} and {b} ({len(twice)} arch(s) repeated); "
+                        f"each arch must appear once")
+    if all(isinstance(m, dict) for m in (table.columns, table.per_seed, table.curves)):
+        missing_for_nonfinite(table)
 
 
 def installed() -> list[dict[str, Any]]:
@@ -144,7 +188,7 @@ def installed() -> list[dict[str, Any]]:
         try:
             table = compact.read(path)
             entry.update(space=table.space_name, archs=len(table), columns=len(table.columns), curves=len(table.curves),
-                         datasets=table.datasets())
+                         datasets=table.datasets(), with_data=archs_with_data(table), coverage=coverage(table))
         except DataError as exc:
             entry["error"] = str(exc)
         out.append(entry)
@@ -217,5 +261,6 @@ def _register_builtin() -> None:
 
 _register_builtin()
 
-__all__ = ["Table", "benchmarks_dir", "cache_dir", "column_name", "find", "import_benchmark", "installed",
+__all__ = ["Table", "archs_with_data", "benchmarks_dir", "cache_dir", "column_name", "coverage", "find",
+           "import_benchmark", "installed",
            "installed_path", "load", "merge", "read_source", "register_importer", "split_column_name"]

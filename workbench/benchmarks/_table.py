@@ -62,21 +62,29 @@ class Table:
     curve_rows: Mapping[str, np.ndarray] = field(default_factory=dict)
     _row_of: dict[str, int] | None = field(default=None, repr=False)
     _space: Any = field(default=None, repr=False)
+    #: query's fast path: (dataset, metric, epochs) -> headline column, and arch (text or hashable form) -> row
+    _fast_columns: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _row_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: one arch -> row index per space, shared by every estimator of this table (``row_index``)
+    _indexes: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n = len(self.arch_strings)
         for kind, mapping in (("column", self.columns), ("per-seed column", self.per_seed), ("curve", self.curves)):
-            for key, col in mapping.items():
+            for key in mapping:
+                col = _unchecked(mapping, key)
                 rows = len(self.curve_rows[key]) if kind == "curve" and key in self.curve_rows else n
                 if len(col) != rows:
                     raise DataError(f"benchmark {self.name!r}: {kind} {key!r} has {len(col)} rows, expected {rows}")
                 if kind != "column" and key not in self.columns:
                     raise DataError(f"benchmark {self.name!r}: {kind} {key!r} has no headline column")
-        for key, arr in self.per_seed.items():
+        for key in self.per_seed:
+            arr = _unchecked(self.per_seed, key)
             if arr.ndim != 2 or arr.shape[1] != len(self.seeds.get(key, ())):
                 raise DataError(f"benchmark {self.name!r}: per-seed column {key!r} has shape {arr.shape}, "
                                 f"expected ({n}, {len(self.seeds.get(key, ()))}) for seeds {self.seeds.get(key)}")
-        for key, arr in self.curves.items():
+        for key in self.curves:
+            arr = _unchecked(self.curves, key)
             if arr.ndim != 3 or arr.shape[1] != len(self.seeds.get(key, ())):
                 raise DataError(f"benchmark {self.name!r}: curve {key!r} has shape {arr.shape}, expected (n, seeds, epochs)")
 
@@ -120,13 +128,31 @@ class Table:
             return int(arch)
         if self._row_of is None:
             self._row_of = {s: i for i, s in enumerate(self.arch_strings.tolist())}
+            self._row_cache.update(self._row_of)  # the benchmark's own texts go the fast way from the start
         if isinstance(arch, str) and arch in self._row_of:
-            return self._row_of[arch]
-        text = self._text_of(arch)
-        try:
-            return self._row_of[text]
-        except KeyError:
-            raise OutOfSpaceError(f"arch {text!r} is not in benchmark {self.name!r}") from None
+            row = self._row_of[arch]
+        else:
+            text = self._text_of(arch)
+            try:
+                row = self._row_of[text]
+            except KeyError:
+                raise OutOfSpaceError(f"arch {text!r} is not in benchmark {self.name!r}") from None
+        try:  # the next query of this arch in this form skips parsing and validation
+            self._row_cache[arch] = row
+        except TypeError:  # unhashable (a list): not cached
+            pass
+        return row
+
+    def row_index(self, space: Any = None) -> "RowIndex":
+        """The arch -> row index of this table for ``space`` (default: the table's own), built once per table
+        object and space and shared by every estimator of the table (``benchmarks.load`` shares one table
+        per file and process)."""
+        space = self.space if space is None else space
+        key = (type(space), space.name)
+        index = self._indexes.get(key)
+        if index is None:
+            index = self._indexes[key] = RowIndex(self, space)
+        return index
 
     def _text_of(self, arch: Any) -> str:
         try:
@@ -167,6 +193,12 @@ class Table:
         return dict(self.columns)
 
     # --- queries -----------------------------------------------------------------------------------
+    def check_query(self, dataset: str, metric: str, epochs: int | None = None, *, epoch: int | None = None,
+                    seed: int | None = None) -> None:
+        """Raise the KeyError ``query`` would raise for these arguments (unknown dataset, metric, regime,
+        epoch or seed), without an arch: a component can refuse bad options when it is built."""
+        self._value(self._key(dataset, metric, epochs), 0, epoch, seed)
+
     def query(self, arch: Any, dataset: str, metric: str, epochs: int | None = None, *, epoch: int | None = None,
               seed: int | None = None) -> float:
         """``metric`` of ``arch`` on ``dataset`` under the ``epochs``-epoch regime.
@@ -174,8 +206,20 @@ class Table:
         ``epoch`` (1..epochs) reads the per-epoch curve (default: after the last epoch); ``seed`` picks one
         training run (default: the mean over the seeds that ran).
         """
+        if epoch is None and seed is None:  # the fast path: both lookups cached by an earlier query
+            col = self._fast_columns.get((dataset, metric, epochs))
+            if col is not None:
+                try:
+                    value = col[self._row_cache[arch]]
+                except (KeyError, TypeError):
+                    pass
+                else:
+                    if value == value:
+                        return float(value)
         row = self.row(arch)
         key = self._key(dataset, metric, epochs)
+        if epoch is None and seed is None:
+            self._fast_columns[(dataset, metric, epochs)] = self.columns[key]
         value = self._value(key, row, epoch, seed)
         if np.ndim(value):
             finite = value[np.isfinite(value)]
@@ -277,6 +321,96 @@ class Table:
             raise DataError(f"benchmark {self.name!r} holds no value of {column_name(dataset, metric, epochs)!r}")
         row = int(np.nanargmax(col) if mode == "max" else np.nanargmin(col))
         return str(self.arch_strings[row]), float(col[row])
+
+
+def _unchecked(mapping: Mapping[str, np.ndarray], key: str) -> np.ndarray:
+    """``mapping[key]`` without a compact file's lazy checksum (only its shape is wanted)."""
+    peek = getattr(mapping, "unchecked", None)
+    return peek(key) if peek is not None else mapping[key]
+
+
+def duplicate_rows(arch_strings: Iterable[str]) -> list[tuple[str, int, int]]:
+    """``(arch, first row, repeated row)`` for every arch text that appears more than once."""
+    first: dict[str, int] = {}
+    out = []
+    for row, text in enumerate(arch_strings):
+        if text in first:
+            out.append((text, first[text], row))
+        else:
+            first[text] = row
+    return out
+
+
+def missing_for_nonfinite(table: Table) -> int:
+    """Record non-finite values (inf, -inf) as missing (NaN) in every column, per-seed value and curve of a
+    freshly read table; returns how many were replaced. A missing value is never an objective."""
+    replaced = 0
+    for mapping in (table.columns, table.per_seed, table.curves):
+        for key in list(mapping):
+            arr = mapping[key]
+            if arr.dtype.kind != "f":
+                continue
+            bad = np.isinf(arr)
+            count = int(bad.sum())
+            if count:
+                arr = np.array(arr)  # a writable copy (a compact file's columns are read-only maps)
+                arr[bad] = np.nan
+                mapping[key] = arr  # type: ignore[index]
+                replaced += count
+    return replaced
+
+
+class RowIndex:
+    """arch -> row of one table for one space, without re-validating archs it has seen.
+
+    Spaces that number their archs (``space.code``) and whose table holds every arch exactly once get a
+    ``code -> row`` array; others (or a table with duplicated or missing archs) go through ``table.row``.
+    ``row(arch)`` remembers each hashable arch it resolved, so the archs a searcher proposes again (RE's
+    mutants, a population's members) cost one dict lookup.
+    """
+
+    def __init__(self, table: Table, space: Any) -> None:
+        self.table, self.space = table, space
+        self.cache: dict[Any, int] = {}
+        self.plans: dict[Any, np.ndarray] = {}  # estimators' column matrices (``TabularEstimator``)
+        self.code_to_row: np.ndarray | None = None
+        code = getattr(space, "code", None)
+        n = len(table)
+        if code is not None and table.meta.get("row_key", "string") == "string" and space.size() == n:
+            from_string, texts = space.from_string, table.arch_strings.tolist()
+            bulk = getattr(space, "codes_of_strings", None)  # a space may number many texts at once
+            try:
+                codes = (bulk(texts) if bulk is not None else
+                         np.fromiter((code(from_string(t)) for t in texts), dtype=np.int64, count=n))
+            except OutOfSpaceError:
+                codes = None
+            if codes is not None:
+                index = np.full(n, -1, dtype=np.int64)
+                index[codes] = np.arange(n)
+                if (index >= 0).all():  # a bijection
+                    self.code_to_row = index
+                else:  # a repeated arch leaves another arch without a row: never answer for it
+                    dups = duplicate_rows(texts)
+                    if dups:
+                        text, first, again = dups[0]
+                        raise DataError(f"benchmark {table.name!r} holds arch {text!r} twice (rows {first} and "
+                                        f"{again}); re-import it (`workbench bench import`)")
+
+    def row(self, arch: Any) -> int:
+        try:
+            return self.cache[arch]
+        except (KeyError, TypeError):
+            pass
+        valid = self.space.validate(arch)
+        if self.code_to_row is not None:
+            row = int(self.code_to_row[self.space.code(valid)])
+        else:
+            row = self.table.row(valid)
+        try:
+            self.cache[arch] = row
+        except TypeError:  # unhashable (a list): not cached
+            pass
+        return row
 
 
 class _quiet:

@@ -7,9 +7,9 @@ Anything else (a class, a function, a torch tensor) stops the load with a ``Data
 """
 from __future__ import annotations
 
-import bz2
 import codecs
 import io
+import os
 import pickle
 import zipfile
 from pathlib import Path
@@ -87,9 +87,17 @@ def restricted_load(file: IO[bytes], *, source: str = "pickle") -> Any:
 
 def load_pbz2(path: str | Path, data: bytes | None = None) -> Any:
     """A NATS ``*.pickle.pbz2`` file (bz2-compressed pickle), from ``path`` or from its bytes ``data``."""
+    from workbench.benchmarks._limits import bz2_decompress
+
     try:
-        raw = bz2.decompress(data) if data is not None else bz2.BZ2File(path, "rb").read()
+        if data is not None:
+            raw = bz2_decompress(str(path), io.BytesIO(data), len(data))
+        else:
+            with open(path, "rb") as f:
+                raw = bz2_decompress(str(path), f, os.fstat(f.fileno()).st_size)
     except (OSError, EOFError, ValueError) as exc:
+        if isinstance(exc, DataError):
+            raise
         raise DataError(f"{path} is not a bz2-compressed NATS file (truncated or foreign?): {exc}") from None
     return restricted_load(io.BytesIO(raw), source=str(path))
 
@@ -103,6 +111,10 @@ def load_torch_file(path: str | Path) -> Any:
             names = [n for n in zf.namelist() if n.endswith("data.pkl")]
             if not names:
                 raise DataError(f"{path} is a zip file but not a torch.save file (no data.pkl member)")
+            from workbench.benchmarks._limits import check_declared
+
+            info = zf.getinfo(names[0])
+            check_declared(f"{path}:{names[0]}", info.file_size, info.compress_size)
             with zf.open(names[0]) as f:
                 return restricted_load(io.BytesIO(f.read()), source=str(path))
     with open(path, "rb") as f:

@@ -162,8 +162,9 @@ def progress_bar(label: str, stream=None) -> Progress:
 
 
 def install(name: str, *, url: str | None = None, md5: str | None = None, allow_pickle: bool = False,
-            progress: Progress | None = None, curves: bool = True) -> Path:
+            progress: Progress | None = None, curves: bool = True, existing: str = "refuse") -> Path:
     """Download source ``name`` (``SOURCES``) and install it as a compact benchmark; returns its path.
+    ``existing`` is what happens where that benchmark is installed already (see ``import_benchmark``).
 
     ``url`` replaces the published location (a mirror); ``md5`` replaces the published checksum. The
     sources are pickles, so ``allow_pickle=True`` is required (checked before anything is downloaded).
@@ -180,4 +181,4 @@ def install(name: str, *, url: str | None = None, md5: str | None = None, allow_
     if not target.is_file():
         download_file(url or source.url, target, md5=md5, md5_suffix=None if md5 else source.md5_suffix,
                       progress=progress)
-    return import_benchmark([target], name=source.benchmark, allow_pickle=True, curves=curves)
+    return import_benchmark([target], name=source.benchmark, allow_pickle=True, curves=curves, existing=existing)

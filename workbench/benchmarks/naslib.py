@@ -19,6 +19,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from workbench.benchmarks._limits import check_declared
 from workbench.benchmarks._table import Table, column_name
 from workbench.errors import DataError
 
@@ -39,17 +40,24 @@ def naslib_tuple_to_arch_string(text: str | Iterable[int]) -> str:
     return arch_string(tuple(NASLIB_OPS[ops[k]] for k in _EDGE_ORDER))
 
 
-def _table(records: list[tuple[str, str, dict[str, float]]], source: str, name: str) -> Table:
-    """One row per cell the records hold. NASLib's ``idx`` is not NB201's official index, so rows follow the
+def _table(records: list[tuple[str, str, dict[str, float], str]], source: str, name: str) -> Table:
+    """One row per cell the records hold (``where`` names a record's place for errors: an arch twice in one
+    dataset is refused naming both places; a non-finite value is recorded as missing). NASLib's ``idx`` is not NB201's official index, so rows follow the
     nb201 space's ``enumerate()`` order; merge with an official-index table (CSV, NATS) to get that order."""
     from workbench.spaces.nb201 import NB201Space
 
     space = NB201Space()
-    texts = sorted({text for _, text, _ in records}, key=lambda t: space.code(t))
+    texts = sorted({r[1] for r in records}, key=lambda t: space.code(t))
     row_of = {text: row for row, text in enumerate(texts)}
     columns: dict[str, np.ndarray] = {}
-    for dataset, text, values in records:
+    seen: dict[tuple[str, str], str] = {}
+    for dataset, text, values, where in records:
+        if (dataset, text) in seen:
+            raise DataError(f"{where}: arch {text!r} of {dataset!r} is also at {seen[dataset, text]}; each arch must "
+                            f"appear once per dataset")
+        seen[dataset, text] = where
         for metric, value in values.items():
+            value = value if np.isfinite(value) else np.nan
             key = column_name(dataset, metric, 200 if metric == "val_acc" else None)
             columns.setdefault(key, np.full(len(texts), np.nan))[row_of[text]] = value
     return Table(name=name, space_name="nb201", arch_strings=np.array(texts), columns=columns,
@@ -61,7 +69,7 @@ def read_naslib_zc(path: str | Path, name: str = "nb201") -> Table:
     """NASLib's ``zc_nasbench201.json`` (zero-cost proxies of some cells per dataset)."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_bytes().decode("utf-8"), object_pairs_hook=_no_repeated_keys(path))
     except (OSError, ValueError) as exc:
         raise DataError(f"{path} is not a readable NASLib zero-cost JSON: {exc}") from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
@@ -72,13 +80,37 @@ def read_naslib_zc(path: str | Path, name: str = "nb201") -> Table:
             values: dict[str, float] = {}
             for field, value in rec.items():
                 if field == "val_accuracy":
-                    values["val_acc"] = float(value)
+                    values["val_acc"] = _num(value, path, dataset, arch, field)
                 elif field in ("flops", "params") and isinstance(value, dict):
-                    values[field] = round(float(value["score"]) * 1e6)
+                    count = _num(value.get("score"), path, dataset, arch, field) * 1e6
+                    values[field] = float(round(count)) if np.isfinite(count) else np.nan
                 elif isinstance(value, dict) and "score" in value:
-                    values[f"zc_{field}"] = float(value["score"])
-            records.append((dataset, naslib_tuple_to_arch_string(arch), values))
+                    values[f"zc_{field}"] = _num(value["score"], path, dataset, arch, field)
+            records.append((dataset, naslib_tuple_to_arch_string(arch), values, f"{path}: {dataset}/{arch}"))
     return _table(records, str(path), name)
+
+
+def _num(value: Any, path: Path, part: Any, item: Any, field: str) -> float:
+    """A record's number; NaN/inf are kept as NaN (missing), anything else that is not a number is refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise DataError(f"{path}: {part}/{item}: {field} is {str(value)[:40]!r}, not a number")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise DataError(f"{path}: {part}/{item}: {field} is {str(value)[:40]}..., too large for a number") from None
+    return number if np.isfinite(number) else float("nan")
+
+
+def _no_repeated_keys(path: Path):
+    """A json ``object_pairs_hook`` that refuses a key given twice in one object (JSON keeps the last)."""
+    def hook(pairs):
+        out = {}
+        for key, value in pairs:
+            if key in out:
+                raise DataError(f"{path}: key {key[:80]!r} appears twice in one object")
+            out[key] = value
+        return out
+    return hook
 
 
 def read_naslib_zen(path: str | Path, name: str = "nb201") -> Table:
@@ -95,9 +127,13 @@ def read_naslib_zen(path: str | Path, name: str = "nb201") -> Table:
             raise DataError(f"{path} holds no 'benchmark--nasbench201--<dataset>--<n>.json' files")
         for member in names:
             dataset = member.rsplit("/", 1)[-1].split("--")[2]
-            for rec in json.loads(zf.read(member)):
-                values: dict[str, Any] = {"val_acc": float(rec["val_accuracy"])}
+            info = zf.getinfo(member)
+            check_declared(f"{path}:{member}", info.file_size, info.compress_size)
+            for i, rec in enumerate(json.loads(zf.read(member))):
+                if not isinstance(rec, dict) or "arch" not in rec:
+                    raise DataError(f"{path}/{member}[{i}]: not a record with 'arch' and 'val_accuracy'")
+                values: dict[str, Any] = {"val_acc": _num(rec.get("val_accuracy"), path, member, i, "val_accuracy")}
                 if isinstance(rec.get("zen"), dict):
-                    values["zc_zen"] = float(rec["zen"]["score"])
-                records.append((dataset, naslib_tuple_to_arch_string(rec["arch"]), values))
+                    values["zc_zen"] = _num(rec["zen"].get("score"), path, member, i, "zen")
+                records.append((dataset, naslib_tuple_to_arch_string(rec["arch"]), values, f"{path}/{member}[{i}]"))
     return _table(records, str(path), name)

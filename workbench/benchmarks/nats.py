@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from workbench.benchmarks._table import Table, column_name
+from workbench.benchmarks._limits import check_declared
 from workbench.benchmarks._unpickle import load_pbz2, load_torch_file, pickle_refused
 from workbench.errors import DataError
 
@@ -299,6 +300,8 @@ def _tar(path: Path) -> tuple[None, Iterator[tuple[int, Any]]]:
                 if not member.isfile():
                     continue
                 m = _ARCH_FILE.search(member.name)
+                if m or member.name.endswith("meta.pickle.pbz2"):  # a member must fit the file it came from
+                    check_declared(f"{path}:{member.name}", member.size, max(path.stat().st_size, 1))
                 if member.name.endswith("meta.pickle.pbz2"):
                     data = load_pbz2(f"{path}:{member.name}", tf.extractfile(member).read())
                     found_meta = True

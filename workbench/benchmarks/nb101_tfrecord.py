@@ -285,9 +285,9 @@ def cell_codes(matrix: Any, ops: Sequence[str]) -> tuple[int, int]:
     """(adjacency_bits, ops_code) of a cell of at most 7 vertices, padded to 7 vertices (extra vertices
     unconnected, before the output): bit k is the k-th upper-triangle entry in row-major order; the ops
     code is base 3 over the 5 interior ops (0 conv3x3, 1 conv1x1, 2 maxpool3x3; first op most significant)."""
-    from workbench.spaces.nb101 import MAX_VERTICES, OPS, NB101Arch, _pad_to
+    from workbench.spaces.nb101 import MAX_VERTICES, OPS, NB101Arch, pad_to
 
-    arch = _pad_to(NB101Arch(matrix, ops), MAX_VERTICES)
+    arch = pad_to(NB101Arch(matrix, ops), MAX_VERTICES)
     m = np.asarray(arch.matrix)
     bits = m[np.triu_indices(MAX_VERTICES, 1)]
     adjacency = int(sum(int(b) << k for k, b in enumerate(bits.tolist())))

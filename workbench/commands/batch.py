@@ -20,13 +20,21 @@ def add_parser(sub) -> None:
     p.add_argument("--kernel", default=None, help="Jupyter kernel name (default: the notebook's own, python3)")
     p.add_argument("--timeout", type=float, default=None, help="seconds one cell may take (default: no limit)")
     p.add_argument("--no-figure", action="store_true", help="do not draw comparison.html")
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="where jobs run: processes here (local, the default) or Ray tasks on a cluster (ray)")
+    p.add_argument("--address", default=None,
+                   help="the Ray cluster for --executor ray (default: RAY_ADDRESS, else a local Ray)")
     p.set_defaults(func=_batch)
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from workbench.batch import Grid, format_table, run_batch
+    from pathlib import Path
+
+    from workbench.batch import Grid, check_grid, format_table, run_batch
 
     grid = Grid.parse(args.parameter)
+    if Path(args.notebook).is_file():
+        check_grid(args.notebook, grid)  # before any output: an unknown parameter is one line
     print(f"{len(grid)} job(s) of {args.notebook}, {args.jobs} at a time, into {args.out}", file=sys.stderr)
 
     def done(result) -> None:
@@ -34,7 +42,8 @@ def _batch(args: argparse.Namespace) -> int:
         print(f"  [{result.index + 1}/{len(grid)}] {result.label}: {note} ({result.seconds:.1f} s)", file=sys.stderr)
 
     report = run_batch(args.notebook, grid, out=args.out, jobs=args.jobs, kernel=args.kernel, timeout_s=args.timeout,
-                       on_done=done, figure=not args.no_figure)
+                       on_done=done, figure=not args.no_figure, executor=args.executor,
+                        address=args.address)
     print(format_table(report.rows, grid.names))
     print(f"results: {report.csv_path}")
     if report.figure_path:

@@ -3,16 +3,21 @@
 Where the notebooks are looked for, in order: ``--dir``; ``$WORKBENCH_NOTEBOOKS``; ``./notebooks`` in the
 current folder; the ``notebooks`` folder of the source checkout this package runs from; the copy an
 installed package keeps in ``<prefix>/share/nas-workbench/notebooks``.
+
+On POSIX systems the command becomes JupyterLab (``exec``): ``kill <pid>`` or Ctrl-C reach the server itself,
+which shuts its kernels down and frees its port. Elsewhere it runs JupyterLab as a child and forwards
+Ctrl-C and termination to it, waiting for it to clean up.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
-ENV_VAR = "WORKBENCH_NOTEBOOKS"
+from workbench.settings import NOTEBOOKS_ENV as ENV_VAR
 
 
 def notebook_dir_candidates() -> list[tuple[str, Path]]:
@@ -75,7 +80,31 @@ def _lab(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(" ".join(cmd))
         return 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        os.execvp(cmd[0], cmd)  # never returns: this process is JupyterLab from here on
+    return run_forwarding_signals(cmd)
+
+
+def run_forwarding_signals(cmd: list[str], grace_s: float = 30.0) -> int:
+    """Run ``cmd`` as a child; pass SIGINT/SIGTERM on to it and wait for it to shut down (its kernels with it),
+    killing it only if it has not ended ``grace_s`` seconds after the signal."""
+    child = subprocess.Popen(cmd)
+
+    def forward(signum, _frame):
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return subprocess.call(cmd)
-    except KeyboardInterrupt:
-        return 130
+        return child.wait()  # signals arrive in forward(); the child decides when it is done
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if child.poll() is None:
+            try:
+                child.wait(grace_s)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()

@@ -6,7 +6,7 @@ import os
 import sys
 import time
 
-from workbench.commands import default_store, parse_options
+from workbench.commands import default_store, parse_options, parse_seed
 
 
 def add_parser(sub) -> None:
@@ -16,25 +16,29 @@ def add_parser(sub) -> None:
     p.add_argument("--searcher", default="re", help="searcher name (default re)")
     p.add_argument("--estimator", default="tabular", help="estimator name (default tabular)")
     p.add_argument("--budget", default=None, help="evaluations (e.g. 200) or name=value pairs: evaluations, sim_seconds, wall_seconds")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", default="0", help="the run's seed, an integer in 0..2**63-1 (default 0)")
     p.add_argument("--store", default=None, help="SQLite store (default $WORKBENCH_STORE or ./workbench-runs.sqlite)")
     p.add_argument("--name", default=None, help="a label for the run")
     p.add_argument("--table", default=None, help="benchmark file or name for the tabular estimator (sets estimator benchmark=)")
     p.add_argument("--space-opt", action="append", metavar="K=V", help="space option (repeatable)")
     p.add_argument("--searcher-opt", action="append", metavar="K=V", help="searcher hyperparameter (repeatable)")
     p.add_argument("--estimator-opt", action="append", metavar="K=V", help="estimator option (repeatable)")
-    p.add_argument("--resume", metavar="RUN_ID", default=None, help="continue a stored run to its budget (or --budget)")
+    p.add_argument("--executor", default=None, choices=("inline", "ray"),
+                   help="where evaluations run: in this process (inline, the default) or on a Ray cluster (ray)")
+    p.add_argument("--executor-opt", action="append", metavar="K=V",
+                   help="executor option (repeatable), e.g. address=HOST:6379, max_concurrent=4, num_gpus=1")
+    p.add_argument("--resume", metavar="RUN_ID", default=None, help="continue a stored run (Run.restore) to its budget (or --budget)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from workbench.runs import Budget, Run, Store
+    from workbench.runs import Budget, Run, RunStatus, Store
 
     store = Store(args.store or default_store())
-    budget = Budget.parse(args.budget) if args.budget else None
+    budget = Budget.parse(args.budget) if args.budget is not None else None
     if args.resume:
-        run = Run.resume(args.resume, store=store, budget=budget)
+        run = Run.restore(args.resume, store=store, budget=budget)
     else:
         est_opts = parse_options(args.estimator_opt, "estimator")
         if args.table:
@@ -42,14 +46,15 @@ def _run(args: argparse.Namespace) -> int:
                 raise FileNotFoundError(f"benchmark file not found: {args.table}")
             est_opts["benchmark"] = args.table
         run = Run(space=args.space, searcher=args.searcher, estimator=args.estimator, budget=budget or Budget(evaluations=100),
-                  seed=args.seed, store=store, name=args.name, space_options=parse_options(args.space_opt, "space"),
-                  searcher_options=parse_options(args.searcher_opt, "searcher"), estimator_options=est_opts)
+                  seed=parse_seed(args.seed), store=store, name=args.name, space_options=parse_options(args.space_opt, "space"),
+                  searcher_options=parse_options(args.searcher_opt, "searcher"), estimator_options=est_opts,
+                  executor=args.executor, executor_options=parse_options(args.executor_opt, "executor"))
     show = not args.quiet
     print(f"run {run.id}: {run.config['searcher']['name'] if run.kind == 'search' else run.config['strategy']['name']}"
           f" on {run.space.name}, budget {run.budget}, seed {run.seed}, store {store.path}", file=sys.stderr)
     run.start()
     try:
-        while run.status not in ("finished", "failed", "stopped"):
+        while not run.status.final:
             if show:
                 _draw(run)
             time.sleep(0.1)
@@ -63,7 +68,7 @@ def _run(args: argparse.Namespace) -> int:
     best = run.best
     if best is not None:
         print(f"best: {best.objective:.4g}  {best.arch}  (trial {best.number}, {len(run.trials)} trials, run {run.id})")
-    return 0 if run.status in ("finished", "stopped") else 1
+    return 0 if run.status in (RunStatus.FINISHED, RunStatus.STOPPED) else 1
 
 
 def _draw(run) -> None:

@@ -8,7 +8,7 @@ import io
 import json
 import sys
 
-from workbench.commands import default_store
+from workbench.commands import default_store, write_output
 
 
 def add_parser(sub) -> None:
@@ -107,8 +107,7 @@ def _export(args) -> int:
             writer.writerow([info["id"], *[r.get(k) for k in base], *[r.get("metrics", {}).get(k) for k in metric_keys]])
         text = buf.getvalue()
     if args.out:
-        with open(args.out, "w", newline="") as f:
-            f.write(text)
+        write_output(args.out, text)
     else:
         sys.stdout.write(text)
     return 0

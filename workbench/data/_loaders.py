@@ -10,6 +10,8 @@ import numpy as np
 
 from workbench.data._splits import Splits, split_arrays
 from workbench.errors import DataError
+from workbench.settings import DATASET_ENVS as ENV_VARS
+from workbench.settings import cache_dir
 
 FASHION_FILES = {
     "x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
@@ -17,13 +19,10 @@ FASHION_FILES = {
 }
 # where Debian's dataset-fashion-mnist package puts the IDX files
 SYSTEM_FOLDERS = {"fashion-mnist": ["/usr/share/datasets/fashion-mnist"], "mnist": ["/usr/share/datasets/mnist"]}
-ENV_VARS = {"fashion-mnist": "WORKBENCH_FASHION_MNIST", "mnist": "WORKBENCH_MNIST"}
 TORCHVISION_FOLDERS = {"fashion-mnist": "FashionMNIST", "mnist": "MNIST"}
 
 
 def data_root() -> Path:
-    from workbench.benchmarks import cache_dir
-
     return cache_dir() / "datasets"
 
 

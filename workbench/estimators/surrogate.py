@@ -27,8 +27,9 @@ import numpy as np
 from workbench.errors import DataError
 from workbench.estimators import register
 from workbench.estimators._base import Estimator, Result
+from workbench.settings import NB301_MODEL_ENV
 
-ENV_VAR = "WORKBENCH_NB301_MODEL"
+ENV_VAR = NB301_MODEL_ENV
 MAX_EPOCH = 98
 _PREFIX = "NetworkSelectorDatasetInfo_COLON_darts_COLON_"
 #: YAHPO Gym's ``cat_names`` for nb301, in the order of the model's ``x_cat`` columns
@@ -59,7 +60,7 @@ def nb301_config(genotype: Any) -> dict[str, str]:
 
 
 def default_model_path() -> Path:
-    from workbench.benchmarks import cache_dir
+    from workbench.settings import cache_dir
 
     return cache_dir() / "nb301" / "model_v2.onnx"
 
@@ -70,6 +71,7 @@ class SurrogateEstimator(Estimator):
     epochs (1..98); ``cost_s`` is the predicted training runtime. ``threads`` caps onnxruntime's threads."""
 
     name = "surrogate"
+    charges_sim_time = True  # cost_s is the predicted training runtime
     spaces = ("darts",)
 
     def __init__(self, *, space, model: str | os.PathLike | None = None, epoch: int = MAX_EPOCH,
@@ -171,5 +173,5 @@ class SurrogateEstimator(Estimator):
         epoch = self.epoch if epoch is None else int(epoch)
         return [self._result(row, epoch) for row in self.predict(archs, epoch)]
 
-    def config(self) -> dict[str, Any]:
-        return {"model": str(self.model_path), "epoch": self.epoch}
+    def options(self) -> dict[str, Any]:
+        return {"model": str(self.model_path), "epoch": self.epoch, "threads": self.threads}

@@ -12,12 +12,20 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from workbench.errors import DataError, OutOfSpaceError
+from workbench.errors import DataError, EvaluationError, OutOfSpaceError
 from workbench.estimators import register
 from workbench.estimators._base import Estimator, Result
 
+_INF = float("inf")
+#: at most this many Results are kept per table and column set (NB201: 15,625; NATS size: 32,768)
+_RESULT_CACHE_ROWS = 65536
 
-@register("tabular")
+
+class MissingValueError(EvaluationError):
+    """The benchmark holds no value of the search metric for this arch (the source did not measure it)."""
+
+
+@register("tabular", spaces=("nb201", "nats_sss", "nb101"))  # the spaces with a tabular benchmark
 class TabularEstimator(Estimator):
     """Search on ``metric`` of ``dataset`` after ``epochs`` epochs; also report ``report`` metrics.
 
@@ -44,7 +52,7 @@ class TabularEstimator(Estimator):
         # epoch (1..epochs) reads the per-epoch curve (a lower fidelity); seed picks one training run
         self.epoch, self.seed = epoch, seed
         if epoch is not None or seed is not None:  # fail now, not at the first evaluation
-            self.table._value(self.table._key(dataset, metric, epochs), 0, epoch, seed)
+            self.table.check_query(dataset, metric, epochs, epoch=epoch, seed=seed)
         if report is None:
             report = [f"{m}@{e}" for m in self.table.metrics(dataset) for e in self.table.epochs(dataset, m)]
             report += [m for m in ("params", "flops", "latency_ms") if m in self.table.metrics(dataset)
@@ -59,7 +67,21 @@ class TabularEstimator(Estimator):
             raise ValueError(f"delay_s must be a number of seconds in [0, 3600), got {delay_s!r}")
         self.delay_s = float(delay_s)
         self._time = self._time_column()
-        self._rows = self._row_lookup()
+        self._index = self.table.row_index(space)  # shared by every estimator of this table
+        self._plan()
+
+    @property
+    def charges_sim_time(self) -> bool:
+        """True when some lookups charge simulated seconds: the table has training times for this metric,
+        or ``cost_s`` is positive (a budget in ``sim_seconds`` can then run out)."""
+        if self.cost_s is not None and self.cost_s > 0:
+            return True
+        return self._time is not None and bool(np.any(np.nan_to_num(self._time, nan=0.0) > 0))
+
+    @property
+    def no_sim_time_reason(self) -> str:
+        return (f"benchmark {self.table.name!r} records no training times for {self.metric} of {self.dataset}, so "
+                f"every lookup costs 0 simulated seconds (and no cost_s option was given)")
 
     def _time_column(self) -> np.ndarray | None:
         """Training seconds of the run that measured the search metric (NATS: CIFAR-10's validation
@@ -72,29 +94,86 @@ class TabularEstimator(Estimator):
                 continue
         return None
 
-    def _row_lookup(self):
-        """A fast arch -> row function: by code for spaces that number their archs, else by text."""
-        code = getattr(self.space, "code", None)
-        if code is not None and self.space.size() == len(self.table):
-            code_to_row = np.empty(len(self.table), dtype=np.int64)
-            for row, text in enumerate(self.table.arch_strings.tolist()):
-                code_to_row[code(self.space.from_string(text))] = row
-            return lambda arch: int(code_to_row[code(arch)])
-        return self.table.row
+    def _plan(self) -> None:
+        """Resolve every column once: one (rows, k) matrix holds the reported metrics, the objective (where
+        it is not reported already) and the charged cost, so an evaluation reads one matrix row."""
+        names = [name for name, _ in self._reported]
+        cols = [col for _, col in self._reported]
+        objective_name = f"{self.metric}@{self.epochs}"
+        if objective_name not in names:
+            names.append(objective_name)
+            cols.append(self._objective)
+        self._objective_pos = names.index(objective_name)
+        self._names = tuple(names)
+        default_cost = float(self.cost_s) if self.cost_s is not None else 0.0
+        plan_key = (self._names, self.dataset, self.metric, self.epochs, default_cost)
+        self._matrix = self._index.plans.get(plan_key)
+        if self._matrix is None:  # built once per table, shared by every estimator that reads the same columns
+            if self._time is not None:
+                cost = np.asarray(self._time, dtype=np.float64)
+                cost = np.where(np.isnan(cost), default_cost, cost)
+            else:
+                cost = np.full(len(self.table), default_cost)
+            self._matrix = np.column_stack([np.asarray(c, dtype=np.float64) for c in cols] + [cost])
+            self._index.plans[plan_key] = self._matrix
+        self._results: dict[int, Result] = self._index.plans.setdefault(("results",) + plan_key, {})
+        # the row cache of the shared index: an arch seen before costs one dict lookup
+        self._row_cache = self._index.cache
 
     def row(self, arch: Any) -> int:
-        """The benchmark row of ``arch`` (validated against the space)."""
-        return self._rows(self.space.validate(arch))
+        """The benchmark row of ``arch`` (validated against the space the first time this arch is seen)."""
+        try:
+            return self._row_cache[arch]
+        except (KeyError, TypeError):
+            return self._index.row(arch)
 
     def evaluate(self, arch: Any) -> Result:
+        if self.epoch is not None or self.seed is not None:
+            return self._evaluate_fidelity(arch)
+        try:
+            row = self._row_cache[arch]
+        except (KeyError, TypeError):
+            row = self._index.row(arch)
+        if self.delay_s:
+            time.sleep(self.delay_s)
+        result = self._results.get(row)
+        if result is None:
+            result = self._result_of(row)
+        return result
+
+    def _result_of(self, row: int) -> Result:
+        """The Result of ``row``: the same lookup always gives the same immutable Result, so it is kept
+        (for tables up to ``_RESULT_CACHE_ROWS`` rows) and shared by the estimators that read these columns."""
+        values = self._matrix[row].tolist()
+        objective = values[self._objective_pos]
+        cost = values.pop()
+        if objective != objective:  # NaN: a partial source (e.g. NASLib's 725 cells) lacks this arch
+            self._missing(row)
+        metrics = dict(zip(self._names, values))
+        if objective - objective == 0.0 and 0.0 <= cost < _INF:  # finite: no re-validation needed
+            result = Result._trusted(objective, metrics, cost, self.epochs)
+            if len(self._results) < _RESULT_CACHE_ROWS:
+                self._results[row] = result
+            return result
+        return Result(objective=objective, metrics=metrics, cost_s=cost, fidelity=self.epochs)  # raises
+
+    def _missing(self, row: int):
+        raise MissingValueError(f"benchmark {self.table.name!r} has no {self.metric!r} of {self.dataset!r} after "
+                        f"{self.epochs} epochs for arch {str(self.table.arch_strings[row])!r} (the source did not hold it)")
+
+    def _evaluate_fidelity(self, arch: Any) -> Result:
+        """A lower fidelity (``epoch``) or one seed's run: read the per-epoch curves and per-seed values."""
         row = self.row(arch)
         metrics = {name: float(col[row]) for name, col in self._reported}
         if self.epoch is None and self.seed is None:
             objective = float(self._objective[row])
         else:
-            objective = self.table.query(row, self.dataset, self.metric, self.epochs, epoch=self.epoch, seed=self.seed)
-        if objective != objective:  # NaN: a partial source (e.g. NASLib's 725 cells) lacks this arch
-            raise DataError(f"benchmark {self.table.name!r} has no {self.metric!r} of {self.dataset!r} after "
+            try:
+                objective = self.table.query(row, self.dataset, self.metric, self.epochs, epoch=self.epoch, seed=self.seed)
+            except DataError as exc:  # no record of this arch at that epoch/seed
+                raise MissingValueError(str(exc)) from None
+        if not np.isfinite(objective):  # NaN: a partial source (e.g. NASLib's 725 cells) lacks this arch: the trial fails
+            raise MissingValueError(f"benchmark {self.table.name!r} has no {self.metric!r} of {self.dataset!r} after "
                             f"{self.epochs} epochs for arch {str(self.table.arch_strings[row])!r} (the source did not hold it)")
         metrics.setdefault(f"{self.metric}@{self.epochs}", objective)
         if self._time is not None and self.epoch is not None:
@@ -110,9 +189,7 @@ class TabularEstimator(Estimator):
         return Result(objective=objective, metrics=metrics, cost_s=cost,
                       fidelity=self.epoch if self.epoch is not None else self.epochs)
 
-    def config(self) -> dict[str, Any]:
+    def options(self) -> dict[str, Any]:
         return {"benchmark": self.benchmark or self.table.meta.get("source", self.table.name), "dataset": self.dataset, "metric": self.metric,
-                "epochs": self.epochs, "report": self.report, "cost_s": self.cost_s,
-                **({"epoch": self.epoch} if self.epoch is not None else {}),
-                **({"seed": self.seed} if self.seed is not None else {}),
-                **({"delay_s": self.delay_s} if self.delay_s else {})}
+                "epochs": self.epochs, "report": self.report, "cost_s": self.cost_s, "delay_s": self.delay_s,
+                "epoch": self.epoch, "seed": self.seed}

@@ -29,6 +29,7 @@ class TrainEstimator(Estimator):
     """
 
     name = "train"
+    charges_sim_time = True  # cost_s is the measured training time
 
     def __init__(self, *, space, dataset: str = "digits", epochs: int = 5, batch_size: int = 64,
                  optimizer: str = "sgd", lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 5e-4,
@@ -77,7 +78,7 @@ class TrainEstimator(Estimator):
                    "train_loss": train_loss, "val_loss": val_loss, "params": training.count_parameters(model)}
         return Result(objective=100 * val_acc, metrics=metrics, cost_s=cost, fidelity=self.epochs)
 
-    def config(self) -> dict[str, Any]:
+    def options(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "epochs": self.epochs, "batch_size": self.batch_size,
                 "optimizer": self.optimizer, "lr": self.lr, "momentum": self.momentum,
                 "weight_decay": self.weight_decay, "device": self.device, "seed": self.seed,

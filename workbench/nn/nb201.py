@@ -7,8 +7,9 @@ import torch
 from torch import nn
 
 from workbench.nn.ops import NB201_OPS, ReLUConvBN
+from workbench.vocabulary import NB201_EDGES
 
-EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
+EDGES = NB201_EDGES
 
 
 def cell_edge(op: str, c_in: int, c_out: int) -> nn.Module:

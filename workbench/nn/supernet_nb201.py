@@ -20,8 +20,8 @@ from torch import nn
 from workbench.nn.mixed_op import ArchState, MixedOp
 from workbench.nn.nb201 import EDGES, NB201Network
 from workbench.nn.ops import NB201_OPS
+from workbench.vocabulary import NB201_OP_NAMES
 
-NB201_OP_NAMES: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 
 
 class NB201MixedCell(nn.Module):

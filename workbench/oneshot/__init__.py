@@ -15,7 +15,7 @@ from __future__ import annotations
 from workbench.oneshot._base import OneShotStrategy
 from workbench.registry import Registry
 
-registry: Registry = Registry("one-shot strategy")
+registry: Registry = Registry("one-shot strategy", plural="one-shot strategies")
 register = registry.register
 names = registry.names
 

@@ -19,6 +19,9 @@ from torch import nn
 from workbench.oneshot._base import SupernetStrategy
 from workbench.records import ArchDistribution
 
+#: the spaces whose supernet has architecture weights (registry metadata: what a user interface offers)
+SPACES = ("nb201", "darts", "spos_chain")
+
 
 class DifferentiableSearch(SupernetStrategy):
     """Base class of DARTS-like strategies. Keyword-only options.

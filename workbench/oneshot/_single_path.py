@@ -25,6 +25,9 @@ import torch
 from workbench.oneshot._base import SIZE_OPTIONS, SupernetStrategy
 from workbench.records import ArchDistribution
 
+#: the spaces with a single-path supernet and a decision sequence (registry metadata)
+SPACES = ("nb201", "darts", "spos_chain")
+
 
 class SinglePathSearch(SupernetStrategy):
     """Base class of single-path strategies; subclasses implement ``_sample_index`` and ``search``."""

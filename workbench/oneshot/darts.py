@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from workbench.oneshot import register
-from workbench.oneshot._common import DifferentiableSearch
+from workbench.oneshot._common import SPACES, DifferentiableSearch
 
 
 def unrolled_arch_gradient(model: nn.Module, loss_fn: Callable, x_train: torch.Tensor, y_train: torch.Tensor,
@@ -88,7 +88,7 @@ def unrolled_arch_gradient(model: nn.Module, loss_fn: Callable, x_train: torch.T
     return out, val_logits.detach(), val_loss.detach()
 
 
-@register("darts")
+@register("darts", spaces=SPACES)
 class DARTS(DifferentiableSearch):
     """DARTS on the NB201 or DARTS cell space; ``order`` 1 (DARTS-V1) or 2 (DARTS-V2, unrolled).
 

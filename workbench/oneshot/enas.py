@@ -25,11 +25,11 @@ import numpy as np
 import torch
 
 from workbench.oneshot import register
-from workbench.oneshot._single_path import SinglePathSearch
+from workbench.oneshot._single_path import SPACES, SinglePathSearch
 from workbench.records import ArchDistribution
 
 
-@register("enas")
+@register("enas", spaces=SPACES)
 class ENAS(SinglePathSearch):
     """ENAS on any space with a decision sequence and a supernet (NB201, DARTS, spos_chain)."""
 

@@ -28,7 +28,7 @@ def fair_paths(rows: dict[str, int], m: int, rng: np.random.Generator) -> list[d
     return [{g: [int(p[i]) for p in perms[g]] for g in rows} for i in range(m)]
 
 
-@register("fairnas")
+@register("fairnas", spaces=("nb201", "spos_chain"))
 class FairNAS(SPOS):
     """FairNAS' strictly fair supernet training, then SPOS' evolutionary search (same options)."""
 

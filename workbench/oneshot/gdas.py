@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from workbench.oneshot import register
-from workbench.oneshot._common import DifferentiableSearch
+from workbench.oneshot._common import SPACES, DifferentiableSearch
 
 
 def gumbel_softmax_hard(alphas: torch.Tensor, tau: float, generator: torch.Generator,
@@ -50,7 +50,7 @@ def tau_schedule(epoch: int, epochs: int, tau_max: float, tau_min: float) -> flo
     return tau_max - (tau_max - tau_min) * min(epoch, epochs - 1) / (epochs - 1)
 
 
-@register("gdas")
+@register("gdas", spaces=SPACES)
 class GDAS(DifferentiableSearch):
     """GDAS on the NB201 or DARTS cell space (shared hyperparameters: see ``DifferentiableSearch``)."""
 

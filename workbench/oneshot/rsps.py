@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from workbench.oneshot import register
-from workbench.oneshot._single_path import SinglePathSearch, uniform_index
+from workbench.oneshot._single_path import SPACES, SinglePathSearch, uniform_index
 
 
 def sample_distinct(strategy: SinglePathSearch, rng, n: int) -> list:
@@ -37,7 +37,7 @@ def sample_distinct(strategy: SinglePathSearch, rng, n: int) -> list:
     return out
 
 
-@register("rsps")
+@register("rsps", spaces=SPACES)
 class RSPS(SinglePathSearch):
     """Random sampling with parameter sharing; ``search_samples`` candidates per search."""
 

@@ -23,11 +23,11 @@ import numpy as np
 
 from workbench.errors import OutOfSpaceError
 from workbench.oneshot import register
-from workbench.oneshot._single_path import SinglePathSearch, uniform_index
+from workbench.oneshot._single_path import SPACES, SinglePathSearch, uniform_index
 from workbench.oneshot.rsps import sample_distinct
 
 
-@register("spos")
+@register("spos", spaces=SPACES)
 class SPOS(SinglePathSearch):
     """SPOS: uniform single-path training, evolutionary search with inherited weights."""
 

@@ -25,6 +25,7 @@ is compared with the paper.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -107,68 +108,103 @@ def run_searches(method: str, dataset: str, *, table=None, runs: int = 500, eval
     ``budget_s`` buys under ``cost_model``) through ask/tell and picks the best by 12-epoch validation
     accuracy. ``curves=True`` also keeps each search's best-so-far 200-epoch validation accuracy.
     """
-    from workbench import benchmarks, estimators, searchers, spaces
-    from workbench.estimators import Result
+    from workbench import benchmarks, estimators, spaces
+    from workbench.studies import study
 
     if dataset not in DATASETS:
         raise ValueError(f"unknown data set {dataset!r}; accepted: {', '.join(DATASETS)}")
     table = benchmarks.load("nb201") if table is None else table
     space = spaces.create("nb201")
-    lookup = estimators.create("tabular", space=space, benchmark=table, dataset=dataset, metric="val_acc", epochs=12)
-    search_col = table.column(dataset, "val_acc", 12)
+    n = evaluations_for(budget_s, dataset, cost_model) if evaluations is None else int(evaluations)
+    cost = COST_S["cifar10"] if cost_model == "cifar10-valid" else COST_S[dataset]
+    # every search sees the 12-epoch validation accuracy and is charged ``cost`` per evaluation; the budget
+    # is the evaluation count that cost buys, so the table's own time columns do not enter
+    lookup = estimators.create("tabular", space=space, benchmark=table, dataset=dataset, metric="val_acc", epochs=12,
+                               report=[], cost_s=cost)
     final_col = table.column(dataset, "val_acc", 200)
     try:
         test_col = table.column(dataset, "test_acc_analognas", 200)
     except KeyError:
         test_col = None
-    n = evaluations_for(budget_s, dataset, cost_model) if evaluations is None else int(evaluations)
-    cost = COST_S["cifar10"] if cost_model == "cifar10-valid" else COST_S[dataset]
     opts = dict(PAPER_OPTIONS.get(method, {}) if options is None else options)
     if method == "qlearning":
         opts.setdefault("num_models", n)  # MetaQNN's epsilon schedule stretched over this budget
     seeds = np.random.SeedSequence(seed).generate_state(runs)
-    chosen = np.empty(runs, dtype=np.int64)
-    curve = np.empty((runs, n)) if curves else None
     start = time.perf_counter()
-    for r in range(runs):
-        searcher = searchers.create(method, space=space, seed=int(seeds[r]), **opts)
-        best_row, best_val = -1, -math.inf
-        for k in range(n):
-            arch = searcher.ask()
-            row = lookup.row(arch)
-            value = float(search_col[row])
-            searcher.tell(arch, Result(objective=value, cost_s=cost, fidelity=12))
-            if value > best_val:
-                best_row, best_val = row, value
-            if curve is not None:
-                curve[r, k] = final_col[best_row]
-        chosen[r] = best_row
-        if progress is not None:
-            progress(r + 1)
+    out = study(space=space, searchers=[method], seeds=range(runs), searcher_seeds=[int(s) for s in seeds],
+                estimator=lookup, searcher_options={method: opts}, budget=n, record="summary", trace=curves,
+                progress=(lambda done, total: progress(done)) if progress is not None else None)
+    chosen = np.array([lookup.row(s.best_arch) for s in out.summaries], dtype=np.int64)
+    curve = None
+    if curves:
+        curve = np.empty((runs, n))
+        for r, s in enumerate(out.summaries):
+            for k, arch, _ in s.incumbents:
+                curve[r, k:] = final_col[lookup.row(arch)]
     seconds = time.perf_counter() - start
     return SearchOutcome(method, dataset, n, chosen, final_col[chosen],
                          None if test_col is None else test_col[chosen], curve, seconds, opts)
 
 
 def reproduce(*, methods: Sequence[str] = METHODS, datasets: Sequence[str] = DATASETS, runs: int = 500,
-              seed: int = 0, cost_model: str = "cifar10-valid", table=None, threads: int = 1) -> list[dict[str, Any]]:
-    """Every (method, data set) of the table: our mean +- std beside the published one, one dict per row."""
+              seed: int = 0, cost_model: str = "cifar10-valid", table=None, threads: int = 1,
+              jobs: int | None = None) -> list[dict[str, Any]]:
+    """Every (method, data set) of the table: our mean +- std beside the published one, one dict per row.
+
+    ``jobs`` processes share the cells (each cell's searches are the same whichever process runs them);
+    the default uses every CPU core when the table is large (``runs * cells >= 2000``), else one process.
+    """
     from workbench import benchmarks
 
     table = benchmarks.load("nb201") if table is None else table
+    cells = [(dataset, method) for dataset in datasets for method in methods]
+    if jobs is None:
+        jobs = min(os.cpu_count() or 1, len(cells)) if runs * len(cells) >= 2000 else 1
+    if jobs > 1 and len(cells) > 1:
+        outs = _cells_in_processes(cells, jobs, table, runs, seed, cost_model, threads)
+    else:
+        with single_threaded(threads):
+            outs = [run_searches(method, dataset, table=table, runs=runs, seed=seed, cost_model=cost_model)
+                    for dataset, method in cells]
     rows = []
-    with single_threaded(threads):
-        for dataset in datasets:
-            for method in methods:
-                out = run_searches(method, dataset, table=table, runs=runs, seed=seed, cost_model=cost_model)
-                row = out.summary()
-                pub = PUBLISHED.get(method, {}).get(dataset)
-                if pub is not None:
-                    row.update(published_val_mean=pub[0], published_val_std=pub[1], published_test_mean=pub[2],
-                               published_test_std=pub[3])
-                    row["within_one_std"] = abs(row["val_mean"] - pub[0]) <= pub[1]
-                rows.append(row)
+    for (dataset, method), out in zip(cells, outs):
+        row = out.summary()
+        pub = PUBLISHED.get(method, {}).get(dataset)
+        if pub is not None:
+            row.update(published_val_mean=pub[0], published_val_std=pub[1], published_test_mean=pub[2],
+                       published_test_std=pub[3])
+            row["within_one_std"] = abs(row["val_mean"] - pub[0]) <= pub[1]
+        rows.append(row)
     return rows
+
+
+def _cells_in_processes(cells, jobs, table, runs, seed, cost_model, threads) -> list[SearchOutcome]:
+    """Run the cells in ``jobs`` fresh processes (spawned: no inherited threads or locks), longest first."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    source = table.meta.get("file") or table.meta.get("source")
+    payload = source if source and os.path.exists(str(source)) else table  # a path is cheaper to send than arrays
+    order = sorted(range(len(cells)), key=lambda i: _CELL_WEIGHT.get(cells[i][1], 1.0), reverse=True)
+    outs: list[SearchOutcome | None] = [None] * len(cells)
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = {i: pool.submit(_cell, cells[i][1], cells[i][0], payload, runs, seed, cost_model, threads) for i in order}
+        for i, future in futures.items():
+            outs[i] = future.result()
+    return outs  # type: ignore[return-value]
+
+
+#: relative cost of a cell per method (Q-learning replays 100 memories per step), to schedule the longest first
+_CELL_WEIGHT = {"qlearning": 20.0, "reinforce": 5.0, "re": 1.0, "random": 1.0}
+
+
+def _cell(method, dataset, table, runs, seed, cost_model, threads) -> SearchOutcome:
+    from workbench import benchmarks
+
+    if not hasattr(table, "column"):
+        table = benchmarks.load(table)
+    with single_threaded(threads):
+        return run_searches(method, dataset, table=table, runs=runs, seed=seed, cost_model=cost_model)
 
 
 class single_threaded:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from workbench.runs.budget import Budget, Progress
-from workbench.runs.events import (FINAL_STATUSES, STATUSES, EpochFinished, Event, IncumbentChanged, StatusChanged,
-                                   Trial, TrialFinished)
+from workbench.runs.events import (FINAL_STATUSES, STATUSES, EpochFinished, Event, IncumbentChanged, RunStatus,
+                                   StatusChanged, Trial, TrialFinished, TrialStarted)
 from workbench.runs.run import Run, child_seeds
 from workbench.runs.store import Store
 
-__all__ = ["Budget", "EpochFinished", "Event", "FINAL_STATUSES", "IncumbentChanged", "Progress", "Run", "STATUSES",
-           "StatusChanged", "Store", "Trial", "TrialFinished", "child_seeds"]
+__all__ = ["Budget", "EpochFinished", "Event", "FINAL_STATUSES", "IncumbentChanged", "Progress", "Run", "RunStatus", "STATUSES",
+           "StatusChanged", "Store", "Trial", "TrialFinished", "TrialStarted", "child_seeds"]

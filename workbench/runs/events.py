@@ -7,13 +7,41 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import Enum
 from types import MappingProxyType
 from typing import Any, Mapping
 
 from workbench.records import ArchDistribution, Result
 
-STATUSES = ("created", "running", "paused", "stopping", "finished", "failed", "stopped")
-FINAL_STATUSES = ("finished", "failed", "stopped")
+
+class RunStatus(str, Enum):
+    """Where a run is. A ``str`` enum: ``RunStatus.RUNNING == "running"``, and the store keeps the text.
+
+    ``created`` -> ``running`` <-> ``paused``; ``stopping`` after ``stop()``; it ends ``finished`` (budget
+    used up), ``stopped`` (by ``stop()``) or ``failed`` (an exception, kept in ``run.error``).
+    """
+
+    CREATED = "created"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPING = "stopping"
+    FINISHED = "finished"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+    @property
+    def final(self) -> bool:
+        """True for the statuses a run ends in (finished, failed, stopped)."""
+        return self in (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.STOPPED)
+
+    def __str__(self) -> str:
+        return self.value
+
+    __format__ = str.__format__
+
+
+STATUSES = tuple(RunStatus)
+FINAL_STATUSES = tuple(s for s in RunStatus if s.final)
 
 
 @dataclass(frozen=True)
@@ -34,6 +62,8 @@ class Trial:
     sim_time_s: float = 0.0
     elapsed_s: float = 0.0
     finished_at: float = 0.0
+    worker: str | None = None  # the worker that ran it, for runs on several workers (``executor="ray"``)
+    asked_at: float | None = None  # when the searcher proposed it, for runs on several workers
 
     @property
     def objective(self) -> float:
@@ -52,7 +82,8 @@ class Trial:
                 "objective": self.result.objective if self.result else None,
                 "metrics": dict(self.metrics), "cost_s": self.result.cost_s if self.result else 0.0,
                 "fidelity": self.result.fidelity if self.result else None, "wall_s": self.wall_s,
-                "sim_time_s": self.sim_time_s, "elapsed_s": self.elapsed_s, "finished_at": self.finished_at}
+                "sim_time_s": self.sim_time_s, "elapsed_s": self.elapsed_s, "finished_at": self.finished_at,
+                "worker": self.worker, "asked_at": self.asked_at}
 
 
 @dataclass(frozen=True)
@@ -63,9 +94,18 @@ class Event:
 
 @dataclass(frozen=True)
 class StatusChanged(Event):
-    status: str
-    previous: str
+    status: RunStatus
+    previous: RunStatus
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class TrialStarted(Event):
+    """An arch was sent to a worker (runs on several workers); ``in_flight`` counts all evaluations out."""
+
+    arch: str
+    worker: str
+    in_flight: int
 
 
 @dataclass(frozen=True)

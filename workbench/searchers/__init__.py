@@ -10,7 +10,8 @@ names = registry.names
 
 
 def create(name: str, *, space, seed: int | None = None, **hyperparameters) -> Searcher:
-    """Build the searcher registered as ``name`` for ``space`` (a SearchSpace or a space name)."""
+    """Build the searcher registered as ``name`` for ``space`` (a SearchSpace or a space name).
+    ``create(s.name, space=s.space, **s.options())`` rebuilds an equal searcher."""
     if isinstance(space, str):
         from workbench import spaces
 

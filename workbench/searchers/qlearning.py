@@ -163,6 +163,7 @@ class QLearning(Searcher):
         self._q: list[list[float]] = []
         self._memory: list[tuple[list[tuple[int, int, int]], float]] = []  # (row, action, next row) triples, reward
         self._memory_text: list[tuple[str, float]] = []
+        self._replay_steps: list[tuple] = []  # _memory with the Q rows themselves (lists updated in place)
         self.num_asked = 0
 
     # --- environment -------------------------------------------------------------------------------
@@ -242,19 +243,22 @@ class QLearning(Searcher):
         self._memory_text.append((self.space.to_string(arch), reward))
         if self.replay_batch:
             picks = self.rng.integers(len(self._memory), size=self.replay_batch)
-            for j in picks.tolist():
-                self._update(*self._memory[j])
+            self._replay(picks.tolist())
 
-    def _update(self, transitions: list[tuple[int, int, int]], reward: float) -> None:
-        """MetaQNN's update of one trajectory, from the terminal transition backwards."""
-        q, alpha, gamma = self._q, self.learning_rate, self.discount
-        row, a, _ = transitions[-1]
-        qa = q[row]
-        qa[a] += alpha * (reward - qa[a])
-        for k in range(len(transitions) - 2, -1, -1):
-            row, a, nxt = transitions[k]
-            qa = q[row]
-            qa[a] += alpha * (gamma * max(q[nxt]) - qa[a])
+    def _replay(self, picks: list[int]) -> None:
+        """MetaQNN's update of each picked trajectory, in order, from the terminal transition backwards (the hot
+        loop of a tabular Q-learning search: Q rows are reached as objects, not looked up per step)."""
+        alpha, gamma, steps = self.learning_rate, self.discount, self._replay_steps
+        while len(steps) < len(self._memory):  # memories told since: their Q rows as objects, newest step first
+            transitions, reward = self._memory[len(steps)]
+            q = self._q
+            row, a, _ = transitions[-1]
+            steps.append((q[row], a, reward, tuple((q[r], b, q[n]) for r, b, n in reversed(transitions[:-1]))))
+        for j in picks:
+            qa, a, reward, earlier = steps[j]
+            qa[a] += alpha * (reward - qa[a])
+            for qa, a, qn in earlier:
+                qa[a] += alpha * (gamma * max(qn) - qa[a])
 
     # --- views -------------------------------------------------------------------------------------
     def q_table(self) -> list[dict[str, Any]]:
@@ -269,8 +273,8 @@ class QLearning(Searcher):
         return dict(zip(self._actions[row], self._q[row]))
 
     # --- persistence -------------------------------------------------------------------------------
-    def hyperparameters(self) -> dict[str, Any]:
-        return {"learning_rate": self.learning_rate, "discount": self.discount, "q_init": self.q_init,
+    def options(self) -> dict[str, Any]:
+        return {**super().options(), "learning_rate": self.learning_rate, "discount": self.discount, "q_init": self.q_init,
                 "replay_batch": self.replay_batch, "num_models": self.num_models,
                 "schedule": [list(p) for p in self.schedule], "reward_scale": self.reward_scale}
 
@@ -286,7 +290,7 @@ class QLearning(Searcher):
         for text, values in zip(state["states"], state["q"]):
             row = self._row(ast.literal_eval(text))
             self._q[row] = [float(v) for v in values]
-        self._memory, self._memory_text = [], []
+        self._memory, self._memory_text, self._replay_steps = [], [], []
         for text, reward in state["memory"]:
             arch = self.space.from_string(text)
             self._memory.append((self._transitions(arch), float(reward)))

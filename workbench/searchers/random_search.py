@@ -12,6 +12,7 @@ class RandomSearch(Searcher):
     """Uniform sampling, with or without repeats (``unique=True`` skips archs already proposed)."""
 
     name = "random"
+    fast_draws = True
 
     def __init__(self, *, space, seed: int | None = None, unique: bool = False) -> None:
         super().__init__(space=space, seed=seed)
@@ -29,8 +30,8 @@ class RandomSearch(Searcher):
                 return arch
         return arch
 
-    def hyperparameters(self) -> dict[str, Any]:
-        return {"unique": self.unique}
+    def options(self) -> dict[str, Any]:
+        return {**super().options(), "unique": self.unique}
 
     def state_dict(self) -> dict[str, Any]:
         return {**super().state_dict(), "seen": sorted(self._seen)}

@@ -22,6 +22,11 @@ reproduce the table with 0.5 and NATS-Bench's version uses 0.01. The default her
 The controller is a small numpy LSTM with hand-written backpropagation (checked against torch's
 autograd in the tests): a tiny controller step is ~50x cheaper than torch's per-op overhead, so thousands
 of simulated searches on a tabular benchmark take seconds, and the state is plain arrays.
+
+``zero_cost={"proxy": "synflow", "warmup": N, "top": 10, "proposals": k}`` (off by default): the first asks
+are the proxy's ``top`` best of N random archs, which the controller learns from as it is told their
+results, and later asks are the proxy's best of k samples of the controller (Abdelfattah et al., ICLR 2021,
+section 5; see ``workbench.searchers._zerocost``).
 """
 from __future__ import annotations
 
@@ -29,11 +34,19 @@ import base64
 from typing import Any, Sequence
 
 import numpy as np
-from scipy.special import expit
 
 from workbench.records import Result
 from workbench.searchers import register
 from workbench.searchers._base import Searcher
+from workbench.searchers._zerocost import ZeroCostGuide
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-z))``: the same doubles as scipy's ``expit`` (which computes it so), without scipy."""
+    if z.min() < -700.0:  # exp(-z) overflows to inf there and the sigmoid is 0, as expit gives
+        with np.errstate(over="ignore"):
+            return 1.0 / (1.0 + np.exp(-z))
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def encode_array(a: np.ndarray) -> str:
@@ -100,7 +113,7 @@ class LSTMPolicy:
             xh = np.concatenate((x, h))
             z = w @ xh
             z += b
-            s = expit(z)  # every gate's sigmoid; the g slice is replaced by tanh
+            s = _sigmoid(z)  # every gate's sigmoid; the g slice is replaced by tanh
             g = np.tanh(z[2 * H:3 * H])
             c_prev = c
             c = s[H:2 * H] * c + s[:H] * g
@@ -303,7 +316,8 @@ class Reinforce(Searcher):
 
     def __init__(self, *, space, seed: int | None = None, controller: str = "lstm", hidden_size: int = 16,
                  lr: float = 0.01, baseline_momentum: float = 0.9, entropy_weight: float = 1e-4,
-                 reward_scale: float = 1.0, init_range: float | None = None) -> None:
+                 reward_scale: float = 1.0, init_range: float | None = None, zero_cost: dict | None = None,
+                 scorer=None) -> None:
         super().__init__(space=space, seed=seed)
         if controller not in POLICIES:
             raise ValueError(f"unknown controller {controller!r}; accepted: {', '.join(POLICIES)}")
@@ -324,6 +338,8 @@ class Reinforce(Searcher):
         self._ema_den = 0.0
         #: per tell: (reward, baseline after the update, log-probability, entropy) for live plots
         self.history: list[tuple[float, float, float, float]] = []
+        # zero-cost warm-up (first asks = the proxy's best) and move proposal; off by default
+        self.zero_cost = ZeroCostGuide.maybe(space, seed, zero_cost, top=10, scorer=scorer)
 
     # --- the controller ------------------------------------------------------------------------------
     def _sizes(self) -> list[int]:
@@ -345,6 +361,12 @@ class Reinforce(Searcher):
         return self._ema_num / self._ema_den if self._ema_den else None
 
     def ask(self) -> Any:
+        warm = self.zero_cost.next_warm() if self.zero_cost else None
+        if warm is not None:
+            return warm
+        if self.zero_cost and self.zero_cost.proposals:
+            return self.zero_cost.best([self.space.from_decisions(self.policy.sample(self.rng)[0])
+                                        for _ in range(self.zero_cost.proposals)])
         choices, _ = self.policy.sample(self.rng)
         return self.space.from_decisions(choices)
 
@@ -375,19 +397,21 @@ class Reinforce(Searcher):
         return self.space.from_decisions(choices)
 
     # --- persistence ---------------------------------------------------------------------------------
-    def hyperparameters(self) -> dict[str, Any]:
-        return {"controller": self.controller, "hidden_size": self.hidden_size, "lr": self.lr,
+    def options(self) -> dict[str, Any]:
+        return {**super().options(), "controller": self.controller, "hidden_size": self.hidden_size, "lr": self.lr,
                 "baseline_momentum": self.baseline_momentum, "entropy_weight": self.entropy_weight,
-                "reward_scale": self.reward_scale, "init_range": self.init_range}
+                "reward_scale": self.reward_scale, "init_range": self.init_range,
+                "zero_cost": self.zero_cost.options() if self.zero_cost else None, "scorer": None}
 
     def state_dict(self) -> dict[str, Any]:
         policy = self.policy
-        return {**super().state_dict(), "hyperparameters": self.hyperparameters(),
+        return {**super().state_dict(), "options": self.options(),
                 "params": {"layout": {k: list(v) for k, v in policy.layout.shapes.items()},
                            "data": encode_array(policy.flat)},
                 "adam": {"step": self._adam.step_count, "m": encode_array(self._adam.m),
                          "v": encode_array(self._adam.v)},
-                "baseline": [self._ema_num, self._ema_den], "history": [list(h) for h in self.history]}
+                "baseline": [self._ema_num, self._ema_den], "history": [list(h) for h in self.history],
+                **({"zero_cost": self.zero_cost.state_dict()} if self.zero_cost else {})}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
@@ -405,3 +429,5 @@ class Reinforce(Searcher):
         self._adam.v[:] = decode_array(state["adam"]["v"], (policy.layout.size,))
         self._ema_num, self._ema_den = (float(x) for x in state["baseline"])
         self.history = [tuple(h) for h in state.get("history", [])]
+        if self.zero_cost and "zero_cost" in state:
+            self.zero_cost.load_state_dict(state["zero_cost"])

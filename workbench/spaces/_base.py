@@ -6,12 +6,77 @@ draw it (as a networkx graph) and, where it is trainable, build a torch module f
 """
 from __future__ import annotations
 
+import numbers
+import reprlib
 from abc import ABC, abstractmethod
 from typing import Any, Hashable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from workbench.errors import OutOfSpaceError
+
 Arch = Hashable
+
+# --- bounded input checks shared by every space's parse paths ------------------------------------
+MAX_TEXT_CHARS = 10_000
+"""Longest arch text any space reads (the longest canonical text of a built-in space is under 1,000)."""
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 80
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 8
+_SHORT.maxlevel = 3
+
+
+def shorten(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to about ``limit`` characters (safe on huge, deeply nested or odd objects)."""
+    try:
+        text = value if isinstance(value, str) and len(value) <= limit else None
+        text = repr(text) if text is not None else _SHORT.repr(value)
+    except Exception:  # a foreign object whose repr fails
+        text = f"<{type(value).__name__} object>"
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    if isinstance(value, (str, list, tuple)) and len(value) > limit:
+        text += f" ({len(value):,} {'chars' if isinstance(value, str) else 'items'})"
+    return text
+
+
+def check_text(text: Any, what: str, example: str, max_chars: int = MAX_TEXT_CHARS) -> str:
+    """``text`` if it is a str of at most ``max_chars`` characters that UTF-8 can encode, else OutOfSpaceError
+    naming ``what`` is expected (with ``example``)."""
+    if not isinstance(text, str):
+        raise OutOfSpaceError(f"{what} must be text (str), got {type(text).__name__}: {shorten(text)}; e.g. {example}")
+    if len(text) > max_chars:
+        raise OutOfSpaceError(f"{what} is {len(text):,} characters long, at most {max_chars:,} are read: "
+                              f"{shorten(text)}; e.g. {example}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise OutOfSpaceError(f"{what} holds a character that is not valid text ({text[exc.start]!r} at "
+                              f"position {exc.start}, a lone surrogate): {shorten(text)}") from None
+    return text
+
+
+def as_int(value: Any, what: str, low: int, high: int) -> int:
+    """``value`` as an int in ``low..high`` (Python or numpy integers; no bools, floats or text)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise OutOfSpaceError(f"{what} must be an integer in {low}..{high}, got {type(value).__name__}: {shorten(value)}")
+    out = int(value)
+    if not low <= out <= high:
+        raise OutOfSpaceError(f"{what} {shorten(out)} is out of range; accepted {low}..{high}")
+    return out
+
+
+def as_choices(choices: Any, expected: int, space: str) -> list:
+    """``choices`` as a list of ``expected`` items (a list, tuple or 1-d array; not text, not an iterator)."""
+    if isinstance(choices, np.ndarray):
+        choices = choices.tolist() if choices.ndim == 1 else choices
+    if isinstance(choices, (str, bytes)) or not isinstance(choices, (list, tuple, range)):
+        raise OutOfSpaceError(f"{space} decisions are a list of {expected} integers, got {type(choices).__name__}: "
+                              f"{shorten(choices)}")
+    if len(choices) != expected:
+        raise OutOfSpaceError(f"{space} needs {expected} decisions, got {len(choices):,}: {shorten(choices)}")
+    return list(choices)
 
 
 class SearchSpace(ABC):
@@ -123,6 +188,12 @@ class SearchSpace(ABC):
             raise ValueError(f"unknown supernet option(s) {unknown} for the {self.name!r} space; accepted: "
                              f"{', '.join(sorted(accepted))}")
         return {**accepted, **options}
+
+    # --- description -----------------------------------------------------------------------------
+    def options(self) -> dict[str, Any]:
+        """The constructor's options, JSON-able: ``spaces.create(s.name, **s.options())`` rebuilds an equal
+        space (a run records them). Spaces with options override this."""
+        return {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -17,16 +17,16 @@ reads it (``range(2, 6)`` is accepted for the concat lists, as DARTS' search cod
 """
 from __future__ import annotations
 
-import ast
 import itertools
+import re
 from collections import namedtuple
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from workbench.errors import OutOfSpaceError
 from workbench.spaces import register
-from workbench.spaces._base import SearchSpace
+from workbench.spaces._base import SearchSpace, as_choices, as_int, check_text, shorten
 
 DARTS_OPS: tuple[str, ...] = (
     "none",
@@ -101,71 +101,194 @@ _NODE_INPUT_PAIRS: tuple[tuple[tuple[int, int], ...], ...] = tuple(
 
 
 def _genotype_fail(text: Any, problem: str) -> OutOfSpaceError:
-    return OutOfSpaceError(f"not a DARTS genotype: {problem}; got {text!r}")
+    return OutOfSpaceError(f"not a DARTS genotype: {problem}; got {shorten(text, 120)}")
 
 
-def _literal(node: ast.AST, text: str) -> Any:
-    """A literal list/tuple, or ``range(a, b)`` as DARTS' search code prints concat lists."""
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range" and not node.keywords:
+# --- a small bounded reader of DARTS' genotype text (no eval, no ast: bounded time, memory and depth) -----
+MAX_GENOTYPE_CHARS = 10_000  # DARTS_V2's text is 382 characters
+_MAX_DEPTH = 3               # Genotype( [ ( ... ) ] )
+_MAX_ITEMS = 64              # items in one list or tuple
+_MAX_RANGE = 2 * STEPS + 2   # a concat range longer than this cannot be a DARTS concat list
+_TOKENS = re.compile(r"""(?P<space>\s+)|(?P<name>[A-Za-z_][A-Za-z0-9_.]{0,63})|(?P<int>-?[0-9]{1,6})(?![0-9])"""
+                     r"""|(?P<str>'[A-Za-z0-9_]{0,64}'|"[A-Za-z0-9_]{0,64}")|(?P<punct>[()\[\],=])""")
+
+
+def _tokens(text: str) -> Iterator[tuple[str, Any, int]]:
+    """``(kind, value, position)`` tokens: names, ints (at most 6 digits), quoted op names, punctuation;
+    then ``("end", None, len(text))``. Lazy, so the parser reports the first thing it cannot use."""
+    pos = 0
+    while pos < len(text):
+        m = _TOKENS.match(text, pos)
+        if m is None:
+            raise _genotype_fail(text, f"it does not parse: unexpected {shorten(text[pos:pos + 20], 30)} at position "
+                                       f"{pos} (accepted: names, integers of at most 6 digits, quoted op names, ( ) [ ] , =)")
+        kind = m.lastgroup
+        if kind == "int":
+            yield "int", int(m.group()), pos
+        elif kind == "str":
+            yield "str", m.group()[1:-1], pos
+        elif kind != "space":
+            yield kind, m.group(), pos
+        pos = m.end()
+    while True:
+        yield "end", None, pos
+
+
+class _GenotypeReader:
+    """Recursive descent over the tokens, at most ``_MAX_DEPTH`` deep: ``Genotype(field=value, ...)`` where a
+    value is an int, a quoted name, a list or tuple of values, or ``range(a, b)``."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.i = text, 0
+        self._stream, self._seen = _tokens(text), []
+
+    def token(self, i: int) -> tuple[str, Any, int]:
+        while len(self._seen) <= i:
+            self._seen.append(next(self._stream))
+        return self._seen[i]
+
+    def fail(self, problem: str) -> OutOfSpaceError:
+        return _genotype_fail(self.text, f"it does not parse: {problem} at position {self.token(self.i)[2]}")
+
+    def peek(self) -> tuple[str, Any, int]:
+        return self.token(self.i)
+
+    def take(self, kind: str, value: Any = None) -> Any:
+        tok_kind, tok_value, _ = self.token(self.i)
+        if tok_kind != kind or (value is not None and tok_value != value):
+            want = repr(value) if value is not None else kind
+            raise self.fail(f"expected {want}, found {shorten(tok_value, 30) if tok_kind != 'end' else 'the end'}")
+        self.i += 1
+        return tok_value
+
+    def genotype(self) -> dict[str, Any]:
+        name = self.take("name")
+        if name.rsplit(".", 1)[-1] != "Genotype":
+            raise _genotype_fail(self.text, "expected 'Genotype(normal=[...], normal_concat=[...], reduce=[...], "
+                                            "reduce_concat=[...])'")
+        self.take("punct", "(")
+        fields: dict[str, Any] = {}
+        positional = True
+        while self.peek()[1] != ")":
+            kind, value, _ = self.peek()
+            if kind == "name" and self.token(self.i + 1)[1] == "=":
+                self.i += 2
+                if value not in Genotype._fields:
+                    raise self.fail(f"unknown field {shorten(value, 30)}; fields: {', '.join(Genotype._fields)}")
+                if value in fields:
+                    raise self.fail(f"field {value!r} is given twice")
+                positional = False
+                key = value
+            else:
+                if not positional:
+                    raise self.fail("a positional field after a keyword field")
+                if len(fields) >= len(Genotype._fields):
+                    raise self.fail(f"more than {len(Genotype._fields)} fields")
+                key = Genotype._fields[len(fields)]
+            fields[key] = self.value(depth=2, concat=key.endswith("_concat"))
+            if self.peek()[1] != ")":
+                self.take("punct", ",")
+        self.take("punct", ")")
+        if self.peek()[0] != "end":
+            raise self.fail("text after the closing ')'")
+        return fields
+
+    def value(self, depth: int, concat: bool = False) -> Any:
+        kind, value, _ = self.peek()
+        if kind in ("int", "str"):
+            self.i += 1
+            return value
+        if kind == "name" and value == "range" and concat:
+            self.i += 1
+            return self.range()
+        if value in ("[", "(") and kind == "punct":
+            if depth > _MAX_DEPTH:
+                raise self.fail(f"nesting deeper than {_MAX_DEPTH} levels")
+            close = "]" if value == "[" else ")"
+            self.i += 1
+            items = []
+            while self.peek()[1] != close:
+                if len(items) >= _MAX_ITEMS:
+                    raise self.fail(f"more than {_MAX_ITEMS} items in one list")
+                items.append(self.value(depth + 1))
+                if self.peek()[1] != close:
+                    self.take("punct", ",")
+            self.take("punct", close)
+            return items if close == "]" else tuple(items)
+        what = shorten(value, 30) if kind != "end" else "end of text"
+        raise self.fail(f"{what} is not a literal list of (op, input) pairs (a concat list may be range(2, 6))")
+
+    def range(self) -> list[int]:
+        self.take("punct", "(")
+        args = [self.take("int")]
+        while self.peek()[1] == "," and len(args) < 3:
+            self.take("punct", ",")
+            if self.peek()[1] == ")":
+                break
+            args.append(self.take("int"))
+        self.take("punct", ")")
         try:
-            return list(range(*[ast.literal_eval(a) for a in node.args]))
-        except (ValueError, TypeError):
-            raise _genotype_fail(text, f"bad range {ast.unparse(node)!r}") from None
-    try:
-        return ast.literal_eval(node)
-    except ValueError:
-        raise _genotype_fail(text, f"{ast.unparse(node)!r} is not a literal list of (op, input) pairs") from None
+            r = range(*args)
+        except ValueError as exc:  # a zero step
+            raise self.fail(f"bad range{tuple(args)}: {exc}") from None
+        if len(r) > _MAX_RANGE:
+            raise self.fail(f"range{tuple(args)} holds {len(r):,} numbers; a DARTS concat list is "
+                            f"{list(CONCAT)} (range(2, 6))")
+        return list(r)
 
 
 def parse_genotype(text: str) -> Genotype:
     """Read DARTS' text ``Genotype(normal=[...], normal_concat=[...], reduce=[...], reduce_concat=[...])``
-    without evaluating code (positional fields are accepted too)."""
-    if not isinstance(text, str):
-        raise OutOfSpaceError(f"a DARTS genotype text must be str, got {type(text).__name__}: {text!r}")
-    try:
-        tree = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError as exc:
-        raise _genotype_fail(text, f"it does not parse ({exc.msg}); expected {DARTS_V2!r}") from None
-    if not (isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == "Genotype"):
-        raise _genotype_fail(text, "expected 'Genotype(normal=[...], normal_concat=[...], reduce=[...], reduce_concat=[...])'")
-    fields = dict(zip(Genotype._fields, (_literal(a, text) for a in tree.args)))
-    for kw in tree.keywords:
-        if kw.arg not in Genotype._fields:
-            raise _genotype_fail(text, f"unknown field {kw.arg!r}; fields: {', '.join(Genotype._fields)}")
-        fields[kw.arg] = _literal(kw.value, text)
+    without evaluating code (positional fields are accepted too; ``range(a, b)`` in the concat fields)."""
+    check_text(text, "a DARTS genotype text", "DARTS_V2's text, 'Genotype(normal=[...], ...)'", MAX_GENOTYPE_CHARS)
+    if not text.strip():
+        raise _genotype_fail(text, f"it is empty; expected e.g. {shorten(repr(DARTS_V2), 60)}")
+    fields = _GenotypeReader(text.strip()).genotype()
     missing = [f for f in ("normal", "reduce") if f not in fields]
     if missing:
         raise _genotype_fail(text, f"missing field(s) {', '.join(missing)}")
-    try:
-        return Genotype(**fields)
-    except TypeError as exc:
-        raise _genotype_fail(text, str(exc)) from None
+    for name, value in fields.items():
+        if not isinstance(value, (list, tuple)):
+            raise _genotype_fail(text, f"{name} must be a list, got {shorten(value, 30)}")
+    return Genotype(**fields)
+
+
+def _bounded(value: Any, name: str, arch: Any) -> Any:
+    """``value`` if it is a list, tuple or range of at most ``_MAX_ITEMS`` items (checked before it is copied)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, range, np.ndarray)):
+        raise _genotype_fail(arch, f"{name} must be a list, got {type(value).__name__}: {shorten(value, 40)}")
+    if len(value) > _MAX_ITEMS:
+        raise _genotype_fail(arch, f"{name} holds {len(value):,} items, expected {2 * STEPS if name in CELL_TYPES else STEPS}")
+    return value
 
 
 def _check_cell(genotype: Genotype, cell: str) -> None:
     pairs = getattr(genotype, cell)
     if not isinstance(pairs, tuple):
-        raise _genotype_fail(genotype, f"the {cell} cell must be a list of (op, input) pairs, got {pairs!r}")
+        raise _genotype_fail(genotype, f"the {cell} cell must be a list of (op, input) pairs, got {shorten(pairs, 40)}")
     if len(pairs) != 2 * STEPS:
-        raise _genotype_fail(genotype, f"the {cell} cell has {len(pairs)} (op, input) pairs, expected {2 * STEPS} (2 per node, {STEPS} nodes)")
+        raise _genotype_fail(genotype, f"the {cell} cell has {len(pairs):,} (op, input) pairs, expected {2 * STEPS} (2 per node, {STEPS} nodes)")
     for k, pair in enumerate(pairs):
         node = k // 2
         if not (isinstance(pair, tuple) and len(pair) == 2):
-            raise _genotype_fail(genotype, f"{cell} pair {k} is {pair!r}; expected (op, input)")
+            raise _genotype_fail(genotype, f"{cell} pair {k} is {shorten(pair, 40)}; expected (op, input)")
         op, src = pair
-        if op == "none":
+        if isinstance(op, str) and op == "none":
             raise _genotype_fail(genotype, f"{cell} pair {k} uses 'none', which DARTS only uses in the supernet; accepted ops: {', '.join(GENOTYPE_OPS)}")
-        if op not in GENOTYPE_OPS:
-            raise _genotype_fail(genotype, f"unknown op {op!r} in {cell} pair {k}; accepted ops: {', '.join(GENOTYPE_OPS)}")
-        if isinstance(src, bool) or not isinstance(src, (int, np.integer)) or not 0 <= src <= node + 1:
-            raise _genotype_fail(genotype, f"{cell} pair {k} ({op!r}, {src!r}) feeds node {node + 2}, which may read inputs 0..{node + 1}")
+        if not isinstance(op, str) or op not in GENOTYPE_OPS:
+            raise _genotype_fail(genotype, f"unknown op {shorten(op, 40)} in {cell} pair {k}; accepted ops: {', '.join(GENOTYPE_OPS)}")
+        if isinstance(src, (bool, np.bool_)) or not isinstance(src, (int, np.integer)) or not 0 <= src <= node + 1:
+            raise _genotype_fail(genotype, f"{cell} pair {k} ({op!r}, {shorten(src, 30)}) feeds node {node + 2}, which may read inputs 0..{node + 1}")
     for node in range(STEPS):
         a, b = pairs[2 * node][1], pairs[2 * node + 1][1]
         if a == b:
             raise _genotype_fail(genotype, f"{cell} node {node + 2} reads input {a} twice; its two inputs must differ (DARTS keeps the top-2 distinct edges)")
     concat = getattr(genotype, f"{cell}_concat")
-    if tuple(concat) != CONCAT:
-        raise _genotype_fail(genotype, f"{cell}_concat is {list(concat)}; this space concatenates all intermediate nodes {list(CONCAT)}")
+    if (not isinstance(concat, tuple) or len(concat) != len(CONCAT)
+            or any(isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, np.integer)) for c in concat)
+            or tuple(int(c) for c in concat) != CONCAT):
+        raise _genotype_fail(genotype, f"{cell}_concat is {shorten(list(concat) if isinstance(concat, tuple) else concat, 40)}; "
+                                       f"this space concatenates all intermediate nodes {list(CONCAT)}")
 
 
 def _canonical_cell(pairs: tuple) -> tuple:
@@ -211,21 +334,20 @@ class DARTSSpace(SearchSpace):
         if isinstance(arch, str):
             arch = parse_genotype(arch)
         elif isinstance(arch, dict):
-            try:
-                arch = Genotype(**arch)
-            except TypeError as exc:
-                raise _genotype_fail(arch, str(exc)) from None
+            unknown = [k for k in arch if k not in Genotype._fields]
+            if unknown or not {"normal", "reduce"} <= set(arch):
+                raise _genotype_fail(arch, f"a genotype dict has the keys {', '.join(Genotype._fields)} "
+                                           f"(normal and reduce required), got {shorten(list(arch), 60)}")
+            arch = Genotype(**{k: _bounded(v, k, arch) for k, v in arch.items()})
         elif isinstance(arch, tuple) and not isinstance(arch, Genotype) and len(arch) == 4:
-            try:
-                arch = Genotype(*arch)
-            except TypeError as exc:
-                raise _genotype_fail(arch, str(exc)) from None
+            arch = Genotype(*(_bounded(v, k, arch) for k, v in zip(Genotype._fields, arch)))
         elif not isinstance(arch, Genotype):
-            raise OutOfSpaceError(
-                f"a DARTS arch is a Genotype or its text, e.g. {DARTS_V2!r}; got {type(arch).__name__}: {arch!r}")
+            raise OutOfSpaceError(f"a DARTS arch is a Genotype or its text, e.g. {shorten(repr(DARTS_V2), 60)}; "
+                                  f"got {type(arch).__name__}: {shorten(arch)}")
         for cell in CELL_TYPES:
             _check_cell(arch, cell)
-        return arch._replace(**{cell: [(op, int(src)) for op, src in getattr(arch, cell)] for cell in CELL_TYPES})
+        return Genotype(*(tuple((str(op), int(src)) for op, src in getattr(arch, cell)) if cell in CELL_TYPES
+                          else CONCAT for cell in Genotype._fields))
 
     def size(self) -> int:
         per_cell = 1
@@ -289,17 +411,16 @@ class DARTSSpace(SearchSpace):
 
     def from_decisions(self, choices: Sequence[int]) -> Genotype:
         expected = 2 * STEPS * 3
-        if len(choices) != expected:
-            raise OutOfSpaceError(f"DARTS needs {expected} decisions (per cell and node: inputs, op a, op b), got {len(choices)}")
+        choices = as_choices(choices, expected, "DARTS (per cell and node: inputs, op a, op b)")
         cells = []
-        it = iter(int(c) for c in choices)
+        it = iter(choices)
         for cell in CELL_TYPES:
             pairs = []
             for node in range(STEPS):
-                i, a, b = next(it), next(it), next(it)
-                if not (0 <= i < len(_NODE_INPUT_PAIRS[node]) and 0 <= a < len(GENOTYPE_OPS) and 0 <= b < len(GENOTYPE_OPS)):
-                    raise OutOfSpaceError(f"DARTS decisions for {cell} node {node + 2} out of range: inputs {i} "
-                                          f"(0..{len(_NODE_INPUT_PAIRS[node]) - 1}), ops {a}, {b} (0..{len(GENOTYPE_OPS) - 1})")
+                where = f"DARTS decision for {cell} node {node + 2}"
+                i = as_int(next(it), f"{where} inputs", 0, len(_NODE_INPUT_PAIRS[node]) - 1)
+                a = as_int(next(it), f"{where} op a", 0, len(GENOTYPE_OPS) - 1)
+                b = as_int(next(it), f"{where} op b", 0, len(GENOTYPE_OPS) - 1)
                 x, y = _NODE_INPUT_PAIRS[node][i]
                 pairs += [(GENOTYPE_OPS[a], x), (GENOTYPE_OPS[b], y)]
             cells.append(tuple(pairs))

@@ -29,7 +29,7 @@ import numpy as np
 
 from workbench.errors import OutOfSpaceError
 from workbench.spaces import register
-from workbench.spaces._base import SearchSpace
+from workbench.spaces._base import SearchSpace, as_choices, as_int, check_text, shorten
 
 KINDS = ("conv", "pool", "fc")
 
@@ -66,16 +66,20 @@ def fc(units: int) -> Layer:
     return Layer("fc", units=units)
 
 
-_TOKEN = re.compile(r"^(?:conv(\d+)-(\d+)(?:-s(\d+))?((?:\+\d+)*)|pool(\d+)-s(\d+)|fc(\d+))$")
+MAX_DIGITS = 6  # numbers in a layer token have at most 6 digits (no space uses a million filters)
+_N = "([0-9]{1,%d})" % MAX_DIGITS
+_TOKEN = re.compile(rf"(?:conv{_N}-{_N}(?:-s{_N})?((?:\+[0-9]{{1,{MAX_DIGITS}}})*)|pool{_N}-s{_N}|fc{_N})")
+_EXAMPLE = "'conv3-16 | pool2-s2 | fc64'"
 
 
 def parse_layer(token: str) -> Layer:
-    token = token.strip()
-    m = _TOKEN.match(token)
+    token = check_text(token, "a layer token", "'conv3-16-s2+0'").strip()
+    m = _TOKEN.fullmatch(token)
     if m is None:
         raise OutOfSpaceError(
-            f"cannot read layer {token!r}; accepted forms: 'conv<k>-<filters>[-s<stride>][+<skip>...]', "
-            f"'pool<k>-s<stride>', 'fc<units>' (e.g. 'conv3-16-s2+0', 'pool2-s2', 'fc64')"
+            f"cannot read layer {shorten(token)}; accepted forms: 'conv<k>-<filters>[-s<stride>][+<skip>...]', "
+            f"'pool<k>-s<stride>', 'fc<units>' with numbers of at most {MAX_DIGITS} digits "
+            f"(e.g. 'conv3-16-s2+0', 'pool2-s2', 'fc64')"
         )
     if m.group(1):
         skips = tuple(int(x) for x in m.group(4).split("+")[1:]) if m.group(4) else ()
@@ -83,6 +87,25 @@ def parse_layer(token: str) -> Layer:
     if m.group(5):
         return pool(int(m.group(5)), int(m.group(6)))
     return fc(int(m.group(7)))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_fields(i: int, layer: Any) -> None:
+    """Refuse a Layer whose fields are not of its kind's types (before any arithmetic on them)."""
+    if not isinstance(layer, Layer):
+        raise OutOfSpaceError(f"layer {i} is not a Layer value, got {type(layer).__name__}: {shorten(layer)}")
+    if not isinstance(layer.kind, str) or layer.kind not in KINDS:
+        raise OutOfSpaceError(f"layer {i}: unknown layer kind {shorten(layer.kind)}; accepted: {', '.join(KINDS)}")
+    for name in ("kernel", "filters", "stride", "units"):
+        value = getattr(layer, name)
+        if not _is_int(value) or not 0 <= value < 10**MAX_DIGITS:
+            raise OutOfSpaceError(f"layer {i}: {name} must be an integer in 0..{10**MAX_DIGITS - 1}, "
+                                  f"got {shorten(value)}")
+    if not isinstance(layer.skips, tuple) or len(layer.skips) > 64 or not all(_is_int(j) for j in layer.skips):
+        raise OutOfSpaceError(f"layer {i}: skips must be a tuple of layer numbers, got {shorten(layer.skips)}")
 
 
 @register("layers")
@@ -131,11 +154,13 @@ class LayersSpace(SearchSpace):
         return " | ".join(layer.text() for layer in self.validate(arch))
 
     def from_string(self, text: str) -> tuple[Layer, ...]:
-        if not isinstance(text, str):
-            raise OutOfSpaceError(f"a layers arch text must be str, got {type(text).__name__}: {text!r}")
+        check_text(text, "a layers arch text", _EXAMPLE, max(1_000, 100 * self.max_depth))
         if not text.strip():
-            raise OutOfSpaceError("a layers arch needs at least one layer, got empty text; e.g. 'conv3-16 | pool2-s2'")
-        return self.validate(tuple(parse_layer(t) for t in text.split("|")))
+            raise OutOfSpaceError(f"a layers arch needs at least one layer, got empty text; e.g. {_EXAMPLE}")
+        tokens = text.split("|")
+        if len(tokens) > self.max_depth:
+            raise OutOfSpaceError(f"a layers arch has 1..{self.max_depth} layers, got {len(tokens):,}: {shorten(text)}")
+        return self.validate(tuple(parse_layer(t) for t in tokens))
 
     # --- membership --------------------------------------------------------------------------------
     def sizes(self, arch: Sequence[Layer], input_size: int | None = None) -> list[int]:
@@ -151,13 +176,15 @@ class LayersSpace(SearchSpace):
     def validate(self, arch: Any) -> tuple[Layer, ...]:
         if isinstance(arch, str):
             return self.from_string(arch)
-        if not isinstance(arch, (tuple, list)) or not all(isinstance(x, Layer) for x in arch):
+        if not isinstance(arch, (tuple, list)):
             raise OutOfSpaceError(
-                f"a layers arch is its text or a tuple of Layer values, got {type(arch).__name__}: {arch!r}"
+                f"a layers arch is its text or a tuple of Layer values, got {type(arch).__name__}: {shorten(arch)}"
             )
-        arch = tuple(arch)
         if not 1 <= len(arch) <= self.max_depth:
-            raise OutOfSpaceError(f"a layers arch has 1..{self.max_depth} layers, got {len(arch)}")
+            raise OutOfSpaceError(f"a layers arch has 1..{self.max_depth} layers, got {len(arch):,}")
+        arch = tuple(arch)
+        for i, layer in enumerate(arch):
+            _check_fields(i, layer)
         factors = [1]
         num_fc = 0
         for i, layer in enumerate(arch):
@@ -256,12 +283,9 @@ class LayersSpace(SearchSpace):
         """Decode a decision vector. Choices that would break a rule end the network there (an fc too early, a
         conv after an fc, downsampling a 1x1 map) or are dropped (a skip of the wrong size)."""
         layout = self._layout()
-        if len(choices) != self._num_decisions:
-            raise OutOfSpaceError(f"the layers space needs {self._num_decisions} decisions, got {len(choices)}")
+        choices = as_choices(choices, self._num_decisions, "the layers space")
         decisions = self.decisions()
-        for c, (name, options) in zip(choices, decisions):
-            if not 0 <= int(c) < len(options):
-                raise OutOfSpaceError(f"decision {name!r} = {c} out of range 0..{len(options) - 1}")
+        choices = [as_int(c, f"decision {name!r}", 0, len(options) - 1) for c, (name, options) in zip(choices, decisions)]
         layers: list[Layer] = []
         factors = [1]
         num_fc = 0

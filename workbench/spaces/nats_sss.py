@@ -13,22 +13,24 @@ the first layer most significant, so ``8:8:8:8:16`` is 1 and ``8:8:8:16:32`` is 
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from workbench.errors import OutOfSpaceError
 from workbench.spaces import register
-from workbench.spaces._base import SearchSpace
+from workbench.spaces._base import SearchSpace, as_choices, as_int, check_text, shorten
 
 CHANNELS: tuple[int, ...] = (8, 16, 24, 32, 40, 48, 56, 64)
 # What each width sets, in NATS' order (AutoDL-Projects' infer.shape.tiny model with N=1 cell per stage).
 LAYERS: tuple[str, ...] = ("stem + cell 1", "residual block 1", "cell 2", "residual block 2", "cell 3")
 _INDEX = {c: i for i, c in enumerate(CHANNELS)}
+_NUMBER = re.compile(r"\s*[0-9]{1,4}\s*")  # ASCII digits only: no '+16', '1_6' or non-Latin digits
 
 
 def _fail(value: Any, problem: str) -> OutOfSpaceError:
-    return OutOfSpaceError(f"not a NATS size-space arch: {value!r}: {problem}; accepted: 5 channel counts "
+    return OutOfSpaceError(f"not a NATS size-space arch: {shorten(value)}: {problem}; accepted: 5 channel counts "
                            f"from {list(CHANNELS)} joined by ':', e.g. '64:64:64:64:64'")
 
 
@@ -45,16 +47,14 @@ class NATSSizeSpace(SearchSpace):
         return ":".join(str(c) for c in self.validate(arch))
 
     def from_string(self, text: str) -> tuple[int, ...]:
-        if not isinstance(text, str):
-            raise _fail(text, f"expected str, got {type(text).__name__}")
+        check_text(text, "a NATS size-space arch", "'64:64:64:64:64'", 1_000)
         parts = text.strip().split(":")
         if len(parts) != len(LAYERS):
-            raise _fail(text, f"it has {len(parts)} part(s), expected {len(LAYERS)}")
-        try:
-            values = tuple(int(p) for p in parts)
-        except ValueError:
-            raise _fail(text, "every part must be an integer") from None
-        return self.validate(values)
+            raise _fail(text, f"it has {len(parts):,} part(s), expected {len(LAYERS)}")
+        for part in parts:
+            if not _NUMBER.fullmatch(part):
+                raise _fail(text, f"part {shorten(part, 20)} is not an integer (digits 0-9)")
+        return self.validate(tuple(int(p) for p in parts))
 
     def validate(self, arch: Any) -> tuple[int, ...]:
         if isinstance(arch, str):
@@ -62,11 +62,11 @@ class NATSSizeSpace(SearchSpace):
         if not isinstance(arch, (tuple, list)):
             raise _fail(arch, f"expected a string or a tuple of 5 ints, got {type(arch).__name__}")
         if len(arch) != len(LAYERS):
-            raise _fail(arch, f"it has {len(arch)} layer(s), expected {len(LAYERS)}")
+            raise _fail(arch, f"it has {len(arch):,} layer(s), expected {len(LAYERS)}")
         out = []
         for layer, c in zip(LAYERS, arch):
-            if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or int(c) not in _INDEX:
-                raise _fail(arch, f"{layer} has {c!r} channels")
+            if isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, np.integer)) or int(c) not in _INDEX:
+                raise _fail(arch, f"{layer} has {shorten(c, 30)} channels")
             out.append(int(c))
         return tuple(out)
 
@@ -79,10 +79,8 @@ class NATSSizeSpace(SearchSpace):
         return code
 
     def from_code(self, code: int) -> tuple[int, ...]:
-        if not 0 <= int(code) < self.size():
-            raise OutOfSpaceError(f"NATS size-space code {code} out of range; accepted 0..{self.size() - 1}")
+        code = as_int(code, "a NATS size-space code", 0, self.size() - 1)
         digits = []
-        code = int(code)
         for _ in LAYERS:
             code, d = divmod(code, len(CHANNELS))
             digits.append(CHANNELS[d])
@@ -113,11 +111,9 @@ class NATSSizeSpace(SearchSpace):
         return [(f"{layer} channels", CHANNELS) for layer in LAYERS]
 
     def from_decisions(self, choices: Sequence[int]) -> tuple[int, ...]:
-        if len(choices) != len(LAYERS):
-            raise OutOfSpaceError(f"the NATS size space needs {len(LAYERS)} decisions, got {len(choices)}")
-        if any(not 0 <= int(c) < len(CHANNELS) for c in choices):
-            raise OutOfSpaceError(f"NATS size-space decisions {list(choices)} out of range 0..{len(CHANNELS) - 1}")
-        return tuple(CHANNELS[int(c)] for c in choices)
+        choices = as_choices(choices, len(LAYERS), "the NATS size space")
+        return tuple(CHANNELS[as_int(c, f"NATS size-space decision {i} ({layer})", 0, len(CHANNELS) - 1)]
+                     for i, (c, layer) in enumerate(zip(choices, LAYERS)))
 
     def to_decisions(self, arch: Any) -> list[int]:
         return [_INDEX[c] for c in self.validate(arch)]

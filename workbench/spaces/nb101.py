@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
@@ -38,7 +39,7 @@ import numpy as np
 
 from workbench.errors import OutOfSpaceError
 from workbench.spaces import register
-from workbench.spaces._base import SearchSpace
+from workbench.spaces._base import MAX_TEXT_CHARS, SearchSpace, as_choices, as_int, check_text, shorten
 
 INPUT, OUTPUT = "input", "output"
 CONV3X3, CONV1X1, MAXPOOL3X3 = "conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3"
@@ -50,6 +51,45 @@ NUM_CELLS = 423_624  # unique cells up to isomorphism (NB101 paper; nasbench gen
 NASLIB_OP_IDS: dict[int, str] = {0: INPUT, 1: OUTPUT, 2: MAXPOOL3X3, 3: CONV1X1, 4: CONV3X3}
 _HASH_LABEL = {INPUT: -1, OUTPUT: -2, CONV3X3: 0, CONV1X1: 1, MAXPOOL3X3: 2}
 _EXAMPLE = "0111010,0000001,0000001,0000100,0000001,0000001,0000000|input,conv1x1-bn-relu,...,output"
+MAX_RAW_VERTICES = 32
+"""Most vertices an arch may be given with (vertices off every input-output path are pruned; at most 7 stay)."""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _as_matrix(value: Any) -> tuple[tuple[int, ...], ...]:
+    """A nested sequence or 2-d integer array as a tuple of tuples of ints; integers only (no bools, floats,
+    text), at most ``MAX_RAW_VERTICES`` rows and columns; OutOfSpaceError otherwise."""
+    accepted = f"a square matrix of integers 0/1 with at most {MAX_RAW_VERTICES} rows"
+    if isinstance(value, np.ndarray):
+        if value.ndim != 2 or value.dtype.kind not in "iu":
+            raise OutOfSpaceError(f"an NB101 matrix must be {accepted}, got a {value.ndim}-d {value.dtype} array")
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)) or len(value) > MAX_RAW_VERTICES:
+        raise OutOfSpaceError(f"an NB101 matrix must be {accepted}, got {type(value).__name__}: {shorten(value)}")
+    rows = []
+    for i, row in enumerate(value):
+        if isinstance(row, np.ndarray) and row.ndim == 1 and row.dtype.kind in "iu":
+            row = row.tolist()
+        if not isinstance(row, (list, tuple)) or len(row) > MAX_RAW_VERTICES:
+            raise OutOfSpaceError(f"NB101 matrix row {i} must be a list of integers 0/1, got {shorten(row)}")
+        for j, x in enumerate(row):
+            if not _is_int(x):
+                raise OutOfSpaceError(f"NB101 matrix entry [{i}][{j}] is {shorten(x, 40)} ({type(x).__name__}); "
+                                      f"entries must be the integers 0 or 1")
+        rows.append(tuple(int(x) for x in row))
+    return tuple(rows)
+
+
+def _as_ops(value: Any) -> tuple[str, ...]:
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if (not isinstance(value, (list, tuple)) or len(value) > MAX_RAW_VERTICES
+            or not all(isinstance(op, str) for op in value)):
+        raise OutOfSpaceError(f"NB101 ops must be a list of at most {MAX_RAW_VERTICES} op names, got {shorten(value)}")
+    return tuple(str(op) for op in value)
 
 
 @dataclass(frozen=True)
@@ -64,14 +104,8 @@ class NB101Arch:
     ops: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        try:
-            matrix = tuple(tuple(int(x) for x in row) for row in np.asarray(self.matrix).tolist())
-        except (TypeError, ValueError):
-            raise OutOfSpaceError(f"an NB101 matrix must be a square 0/1 matrix, got {self.matrix!r}") from None
-        if isinstance(self.ops, str) or not all(isinstance(op, str) for op in self.ops):
-            raise OutOfSpaceError(f"NB101 ops must be a sequence of op names, got {self.ops!r}")
-        object.__setattr__(self, "matrix", matrix)
-        object.__setattr__(self, "ops", tuple(self.ops))
+        object.__setattr__(self, "matrix", _as_matrix(self.matrix))
+        object.__setattr__(self, "ops", _as_ops(self.ops))
 
     @property
     def num_vertices(self) -> int:
@@ -135,22 +169,83 @@ def arch_string(arch: NB101Arch) -> str:
 
 
 def _fail(text: Any, problem: str) -> OutOfSpaceError:
-    return OutOfSpaceError(f"not an NB101 cell: {text!r}: {problem}")
+    return OutOfSpaceError(f"not an NB101 cell: {shorten(text, 120)}: {problem}")
+
+
+_JSON_DEPTH = 3  # {"matrix": [[...]]}: an object, the matrix, its rows
+
+
+def _json_depth(s: str) -> int:
+    """The deepest nesting of JSON brackets in ``s`` outside strings (a linear scan, no recursion)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in s:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _json_refuse(what: str):
+    def hook(value: str):
+        raise _JSONValueRefused(f"{what} {shorten(value, 30)}")
+    return hook
+
+
+class _JSONValueRefused(ValueError):
+    pass
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _JSONValueRefused(f"the key {shorten(k, 30)} appears twice")
+        out[k] = v
+    return out
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > 6:
+        raise _JSONValueRefused(f"the number {shorten(text, 30)} has more than 6 digits")
+    return int(text)
+
+
+def _parse_json(text: str, s: str) -> NB101Arch:
+    if _json_depth(s) > _JSON_DEPTH:
+        raise _fail(text, f"JSON nested deeper than {_JSON_DEPTH} levels; expected "
+                          '{"matrix": [[0, 1], [0, 0]], "ops": ["input", "output"]}')
+    try:
+        data = json.loads(s, object_pairs_hook=_json_object, parse_int=_json_int,
+                          parse_float=_json_refuse("a non-integer"), parse_constant=_json_refuse("a non-number"))
+    except _JSONValueRefused as exc:
+        raise _fail(text, f"{exc}; the matrix holds the integers 0 and 1") from None
+    except (ValueError, RecursionError) as exc:
+        raise _fail(text, f"it is not valid JSON ({shorten(str(exc), 60)})") from None
+    if not isinstance(data, dict) or set(data) != {"matrix", "ops"}:
+        keys = sorted(data) if isinstance(data, dict) else type(data).__name__
+        raise _fail(text, f"JSON must be an object with exactly the keys 'matrix' and 'ops', got {shorten(keys)}")
+    return NB101Arch(data["matrix"], data["ops"])
 
 
 def parse_arch_string(text: str) -> NB101Arch:
     """Read the text form, a NASLib flattened key (49 + 7 ints) or JSON; OutOfSpaceError if malformed."""
-    if not isinstance(text, str):
-        raise OutOfSpaceError(f"an NB101 arch string must be str, got {type(text).__name__}: {text!r}")
-    s = text.strip()
+    s = check_text(text, "an NB101 arch string", _EXAMPLE, MAX_TEXT_CHARS).strip()
     if not s:
         raise _fail(text, f"it is empty; expected 'rows|ops', e.g. {_EXAMPLE}")
     if s.startswith("{"):
-        try:
-            data = json.loads(s)
-            return NB101Arch(data["matrix"], data["ops"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise _fail(text, f"JSON must be an object with 'matrix' and 'ops' ({exc})") from None
+        return _parse_json(text, s)
     if s[0] in "([" and "|" not in s:
         return from_naslib_key(s)
     rows_text, sep, ops_text = s.partition("|")
@@ -158,22 +253,33 @@ def parse_arch_string(text: str) -> NB101Arch:
         raise _fail(text, f"it lacks the '|' between adjacency rows and ops; expected e.g. {_EXAMPLE}")
     rows = [r.strip() for r in rows_text.split(",")]
     ops = [o.strip() for o in ops_text.split(",")]
+    if len(rows) > MAX_RAW_VERTICES or len(ops) > MAX_RAW_VERTICES:
+        raise _fail(text, f"{len(rows):,} rows and {len(ops):,} ops; at most {MAX_RAW_VERTICES} vertices are read")
     for r in rows:
         if not r or set(r) - {"0", "1"}:
-            raise _fail(text, f"adjacency row {r!r} must be a string of 0s and 1s")
+            raise _fail(text, f"adjacency row {shorten(r, 40)} must be a string of 0s and 1s")
     return NB101Arch([[int(c) for c in r] for r in rows], ops)
+
+
+_NASLIB_INT = re.compile(r"\s*-?[0-9]{1,3}\s*")
 
 
 def from_naslib_key(key: str | Sequence[int]) -> NB101Arch:
     """NASLib's key: the flattened V x V adjacency then V op ids (0 input, 1 output, 2 maxpool3x3,
     3 conv1x1-bn-relu, 4 conv3x3-bn-relu); NASLib's files use V = 7, i.e. 56 ints."""
+    accepted = "a NASLib key is a comma-separated list of V*V + V integers (56 for V = 7)"
     if isinstance(key, str):
-        try:
-            values = [int(x) for x in key.strip().strip("()[]").split(",")]
-        except ValueError:
-            raise _fail(key, "a NASLib key is a comma-separated list of V*V + V integers") from None
-    else:
+        body = check_text(key, "a NASLib key", "'(0, 1, ..., 0, 2, 4, 1)'", 2_000).strip()
+        if body[:1] in "([" and body[-1:] == {"(": ")", "[": "]"}.get(body[:1]):
+            body = body[1:-1]
+        parts = body.split(",")
+        if len(parts) > 15 * 15 + 15 or not all(_NASLIB_INT.fullmatch(p) for p in parts):
+            raise _fail(key, accepted)
+        values = [int(x) for x in parts]
+    elif isinstance(key, (list, tuple)) and len(key) <= 15 * 15 + 15 and all(_is_int(x) for x in key):
         values = [int(x) for x in key]
+    else:
+        raise _fail(key, accepted)
     n = next((v for v in range(2, 16) if v * v + v == len(values)), None)
     if n is None:
         raise _fail(key, f"a NASLib key has V*V + V integers (56 for V = 7), got {len(values)}")
@@ -191,7 +297,7 @@ def to_naslib_key(arch: NB101Arch) -> str:
     return "(" + ", ".join(str(v) for v in values) + ")"
 
 
-def _pad_to(arch: NB101Arch, n: int) -> NB101Arch:
+def pad_to(arch: NB101Arch, n: int) -> NB101Arch:
     """Embed a smaller cell in n vertices: extra vertices (conv3x3, unconnected) go before the output."""
     v = arch.num_vertices
     if v >= n:
@@ -219,6 +325,9 @@ class NB101Space(SearchSpace):
     def __init__(self, mutation_rate: float = 1.0) -> None:
         self.mutation_rate = mutation_rate
 
+    def options(self) -> dict[str, Any]:
+        return {"mutation_rate": self.mutation_rate}
+
     def __repr__(self) -> str:
         return f"NB101Space(mutation_rate={self.mutation_rate!r})"
 
@@ -243,14 +352,14 @@ class NB101Space(SearchSpace):
         for i, row in enumerate(m):
             for j, x in enumerate(row):
                 if x not in (0, 1):
-                    raise _fail(arch_string(arch), f"matrix entry [{i}][{j}] is {x}; entries must be 0 or 1")
+                    raise _fail(arch_string(arch), f"matrix entry [{i}][{j}] is {shorten(x, 30)}; entries must be 0 or 1")
                 if x and j <= i:
                     raise _fail(arch_string(arch), f"the matrix is not upper triangular: entry [{i}][{j}] is 1 (edges go from a lower to a higher vertex)")
         if arch.ops[0] != INPUT or arch.ops[-1] != OUTPUT:
-            raise _fail(arch_string(arch), f"the first op must be 'input' and the last 'output', got {arch.ops[0]!r} and {arch.ops[-1]!r}")
+            raise _fail(arch_string(arch), f"the first op must be 'input' and the last 'output', got {shorten(arch.ops[0], 30)} and {shorten(arch.ops[-1], 30)}")
         for i, op in enumerate(arch.ops[1:-1], start=1):
             if op not in _HASH_LABEL or op in (INPUT, OUTPUT):
-                raise _fail(arch_string(arch), f"unknown op {op!r} at vertex {i}; accepted ops: {', '.join(OPS)}")
+                raise _fail(arch_string(arch), f"unknown op {shorten(op, 30)} at vertex {i}; accepted ops: {', '.join(OPS)}")
         pruned = prune(m, arch.ops)
         if pruned is None:
             raise _fail(arch_string(arch), "there is no path from the input to the output")
@@ -267,7 +376,7 @@ class NB101Space(SearchSpace):
             return arch
         if isinstance(arch, str):
             return parse_arch_string(arch)
-        if isinstance(arch, dict) and "matrix" in arch and "ops" in arch:
+        if isinstance(arch, dict) and set(arch) == {"matrix", "ops"}:
             return NB101Arch(arch["matrix"], arch["ops"])
         if hasattr(arch, "original_matrix") and hasattr(arch, "original_ops"):  # a nasbench ModelSpec
             return NB101Arch(arch.original_matrix, arch.original_ops)
@@ -275,7 +384,7 @@ class NB101Space(SearchSpace):
             return NB101Arch(arch[0], arch[1])
         raise OutOfSpaceError(
             f"an NB101 arch is an NB101Arch, its text ({_EXAMPLE}), a (matrix, ops) pair or a dict with "
-            f"'matrix' and 'ops'; got {type(arch).__name__}: {arch!r}"
+            f"'matrix' and 'ops'; got {type(arch).__name__}: {shorten(arch)}"
         )
 
     def prune(self, arch: Any) -> NB101Arch:
@@ -313,7 +422,7 @@ class NB101Space(SearchSpace):
     def mutate(self, arch: Any, rng: np.random.Generator) -> NB101Arch:
         """NB101's ``mutate_spec``: flip each edge with probability rate/7 and resample each interior op
         with probability rate/5, until the cell is valid and not isomorphic to the parent."""
-        parent = _pad_to(self.validate(arch), MAX_VERTICES)
+        parent = pad_to(self.validate(arch), MAX_VERTICES)
         parent_key = self.key(parent)
         edge_p = self.mutation_rate / MAX_VERTICES
         op_p = self.mutation_rate / (MAX_VERTICES - 2)
@@ -335,7 +444,7 @@ class NB101Space(SearchSpace):
     def neighbours(self, arch: Any) -> list[NB101Arch]:
         """Every valid cell one edge flip or one op change away (7-vertex form), one per isomorphism class,
         excluding cells isomorphic to ``arch``."""
-        parent = _pad_to(self.validate(arch), MAX_VERTICES)
+        parent = pad_to(self.validate(arch), MAX_VERTICES)
         base = np.array(parent.matrix, dtype=np.int8)
         candidates: list[NB101Arch] = []
         for i, j in zip(*np.triu_indices(MAX_VERTICES, 1)):
@@ -355,22 +464,17 @@ class NB101Space(SearchSpace):
 
     def from_decisions(self, choices: Sequence[int]) -> NB101Arch:
         n_edges = MAX_VERTICES * (MAX_VERTICES - 1) // 2
-        if len(choices) != n_edges + MAX_VERTICES - 2:
-            raise OutOfSpaceError(f"NB101 needs {n_edges + MAX_VERTICES - 2} decisions (21 edges, 5 ops), got {len(choices)}")
-        bits = [int(c) for c in choices[:n_edges]]
-        if any(b not in (0, 1) for b in bits):
-            raise OutOfSpaceError(f"NB101 edge decisions must be 0 or 1, got {bits}")
+        choices = as_choices(choices, n_edges + MAX_VERTICES - 2, "NB101 (21 edges, 5 ops)")
+        bits = [as_int(c, f"NB101 edge decision {k}", 0, 1) for k, c in enumerate(choices[:n_edges])]
         m = np.zeros((MAX_VERTICES, MAX_VERTICES), dtype=np.int8)
         m[np.triu_indices(MAX_VERTICES, 1)] = bits
-        try:
-            ops = [INPUT] + [OPS[int(c)] for c in choices[n_edges:]] + [OUTPUT]
-        except IndexError:
-            raise OutOfSpaceError(f"NB101 op decisions {list(choices[n_edges:])} out of range 0..{len(OPS) - 1}") from None
+        ops = ([INPUT] + [OPS[as_int(c, f"NB101 op decision {v}", 0, len(OPS) - 1)] for v, c in enumerate(choices[n_edges:])]
+               + [OUTPUT])
         return self.validate(NB101Arch(m, ops))
 
     def to_decisions(self, arch: Any) -> list[int]:
         a = self.validate(arch)
-        a = _pad_to(self.prune(a) if a.num_vertices > MAX_VERTICES else a, MAX_VERTICES)
+        a = pad_to(self.prune(a) if a.num_vertices > MAX_VERTICES else a, MAX_VERTICES)
         m = np.asarray(a.matrix)
         return [int(x) for x in m[np.triu_indices(MAX_VERTICES, 1)]] + [OPS.index(op) for op in a.ops[1:-1]]
 
@@ -396,7 +500,7 @@ class NB101Space(SearchSpace):
         """The pruned cell padded to 7 vertices: 21 upper-triangle bits, then a 3-way one-hot per interior
         vertex (all zero for padding): 36 floats."""
         pruned = self.prune(arch)
-        padded = _pad_to(pruned, MAX_VERTICES)
+        padded = pad_to(pruned, MAX_VERTICES)
         m = np.asarray(padded.matrix, dtype=np.float32)
         onehot = np.zeros((MAX_VERTICES - 2, len(OPS)), dtype=np.float32)
         for v, op in enumerate(pruned.ops[1:-1]):

@@ -13,55 +13,67 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from workbench.errors import OutOfSpaceError
 from workbench.spaces import register
-from workbench.spaces._base import SearchSpace
+from workbench.spaces._base import SearchSpace, as_choices, as_int, check_text, shorten
+from workbench.vocabulary import NB201_EDGES, NB201_OP_NAMES
 
-OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
-EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
+OPS: tuple[str, ...] = NB201_OP_NAMES
+EDGES: tuple[tuple[int, int], ...] = NB201_EDGES
 NUM_NODES = 4
 _OP_INDEX = {op: i for i, op in enumerate(OPS)}
 
 NB201Arch = tuple  # a tuple of 6 op names, in EDGES order
 _MEMBERS = frozenset(itertools.product(OPS, repeat=len(EDGES)))
+_OTHER_OPS = {op: tuple(other for other in OPS if other != op) for op in OPS}
+_OP = "(" + "|".join(OPS) + ")"
+_CANONICAL = re.compile(rf"\|{_OP}~0\|\+\|{_OP}~0\|{_OP}~1\|\+\|{_OP}~0\|{_OP}~1\|{_OP}~2\|")
+
+
+_EXAMPLE = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+MAX_TEXT_CHARS = 1_000  # the longest canonical text is 120 characters
 
 
 def _fail(text: str, problem: str) -> OutOfSpaceError:
-    return OutOfSpaceError(f"not an NB201 arch string: {text!r}: {problem}")
+    # an arch text is shown whole up to 200 characters (canonical texts are up to 120 long)
+    return OutOfSpaceError(f"not an NB201 arch string: {shorten(text, 200)}: {problem}")
+
+
+def parse_arch_string(text: str) -> NB201Arch:
+    """Parse the official NB201 text; raises OutOfSpaceError naming what is wrong."""
+    return _parse(check_text(text, "an NB201 arch string", _EXAMPLE, MAX_TEXT_CHARS))
 
 
 @functools.lru_cache(maxsize=32768)
-def parse_arch_string(text: str) -> NB201Arch:
-    """Parse the official NB201 text; raises OutOfSpaceError naming what is wrong."""
-    if not isinstance(text, str):
-        raise OutOfSpaceError(f"an NB201 arch string must be str, got {type(text).__name__}: {text!r}")
+def _parse(text: str) -> NB201Arch:
     s = text.strip()
-    example = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
     if not s:
-        raise _fail(text, f"it is empty; expected 3 nodes joined by '+', e.g. {example}")
+        raise _fail(text, f"it is empty; expected 3 nodes joined by '+', e.g. {_EXAMPLE}")
     groups = s.split("+")
     if len(groups) != NUM_NODES - 1:
         raise _fail(text, f"it has {len(groups)} node group(s) joined by '+', expected {NUM_NODES - 1}")
     ops: list[str] = []
     for node, group in enumerate(groups, start=1):
         if len(group) < 2 or not group.startswith("|") or not group.endswith("|"):
-            raise _fail(text, f"node {node} group {group!r} must start and end with '|'")
+            raise _fail(text, f"node {node} group {shorten(group, 40)} must start and end with '|'")
         tokens = group[1:-1].split("|")
         if len(tokens) != node:
-            raise _fail(text, f"node {node} has {len(tokens)} input(s) {tokens}, expected {node} (inputs 0..{node - 1})")
+            raise _fail(text, f"node {node} has {len(tokens)} input(s), expected {node} (inputs 0..{node - 1})")
         for j, token in enumerate(tokens):
             op, sep, source = token.partition("~")
             if not sep:
-                raise _fail(text, f"token {token!r} of node {node} lacks '~'; expected 'op~{j}'")
+                raise _fail(text, f"token {shorten(token, 40)} of node {node} lacks '~'; expected 'op~{j}'")
             if op not in _OP_INDEX:
-                raise _fail(text, f"unknown op {op!r} in token {token!r}; accepted ops: {', '.join(OPS)}")
+                raise _fail(text, f"unknown op {shorten(op, 40)}; accepted ops: {', '.join(OPS)}")
             if source != str(j):
-                raise _fail(text, f"token {token!r} of node {node} names input {source!r}, expected {j} (inputs in order 0..{node - 1})")
-            ops.append(op)
+                raise _fail(text, f"token {shorten(token, 40)} of node {node} names input {shorten(source, 20)}, "
+                                  f"expected {j} (inputs in order 0..{node - 1})")
+            ops.append(OPS[_OP_INDEX[op]])
     # text order is node by node, which is EDGES order
     return tuple(ops)
 
@@ -91,20 +103,24 @@ class NB201Space(SearchSpace):
         return parse_arch_string(text)
 
     def validate(self, arch: Any) -> NB201Arch:
-        if type(arch) is tuple and arch in _MEMBERS:
-            return arch
+        if type(arch) is tuple:
+            try:
+                if arch in _MEMBERS:
+                    return arch
+            except TypeError:  # unhashable items: refused below
+                pass
         if isinstance(arch, str):
             return parse_arch_string(arch)
         if not isinstance(arch, (tuple, list)):
             raise OutOfSpaceError(
-                f"an NB201 arch is an arch string or a tuple of 6 op names, got {type(arch).__name__}: {arch!r}"
+                f"an NB201 arch is an arch string or a tuple of 6 op names, got {type(arch).__name__}: {shorten(arch)}"
             )
         if len(arch) != len(EDGES):
-            raise OutOfSpaceError(f"an NB201 arch has {len(EDGES)} ops (one per edge), got {len(arch)}: {arch!r}")
+            raise OutOfSpaceError(f"an NB201 arch has {len(EDGES)} ops (one per edge), got {len(arch):,}: {shorten(arch)}")
         for op in arch:
-            if op not in _OP_INDEX:
-                raise OutOfSpaceError(f"unknown NB201 op {op!r} in {arch!r}; accepted ops: {', '.join(OPS)}")
-        return tuple(arch)
+            if not isinstance(op, str) or op not in _OP_INDEX:
+                raise OutOfSpaceError(f"unknown NB201 op {shorten(op, 40)} in {shorten(arch)}; accepted ops: {', '.join(OPS)}")
+        return tuple(OPS[_OP_INDEX[op]] for op in arch)
 
     # --- numbering: position in enumerate() order (product order of OPS over EDGES) --------------
     def code(self, arch: Any) -> int:
@@ -114,12 +130,25 @@ class NB201Space(SearchSpace):
             code = code * len(OPS) + _OP_INDEX[op]
         return code
 
+    def codes_of_strings(self, texts: Sequence[str]) -> np.ndarray:
+        """``code(from_string(t))`` of many texts at once (a benchmark's rows: one pattern match each)."""
+        out = np.empty(len(texts), dtype=np.int64)
+        for i, text in enumerate(texts):
+            m = _CANONICAL.fullmatch(text)
+            if m is None:  # not in the canonical form: the full parser (raises on what is not an arch)
+                out[i] = self.code(parse_arch_string(text))
+                continue
+            code = 0
+            for op in m.groups():
+                code = code * 5 + _OP_INDEX[op]
+            out[i] = code
+        return out
+
     def from_code(self, code: int) -> NB201Arch:
-        if not 0 <= int(code) < self.size():
-            raise OutOfSpaceError(f"NB201 code {code} out of range; accepted 0..{self.size() - 1}")
+        code = as_int(code, "an NB201 code", 0, self.size() - 1)
         digits = []
         for _ in EDGES:
-            code, d = divmod(int(code), len(OPS))
+            code, d = divmod(code, len(OPS))
             digits.append(OPS[d])
         return tuple(reversed(digits))
 
@@ -136,7 +165,7 @@ class NB201Space(SearchSpace):
     def mutate(self, arch: Any, rng: np.random.Generator) -> NB201Arch:
         arch = list(self.validate(arch))
         edge = int(rng.integers(len(EDGES)))
-        choices = [op for op in OPS if op != arch[edge]]
+        choices = _OTHER_OPS[arch[edge]]  # the other ops, in OPS order
         arch[edge] = choices[int(rng.integers(len(choices)))]
         return tuple(arch)
 
@@ -148,12 +177,9 @@ class NB201Space(SearchSpace):
         return [(f"edge {j}->{i}", OPS) for j, i in EDGES]
 
     def from_decisions(self, choices: Sequence[int]) -> NB201Arch:
-        if len(choices) != len(EDGES):
-            raise OutOfSpaceError(f"NB201 needs {len(EDGES)} decisions, got {len(choices)}")
-        try:
-            return tuple(OPS[int(c)] for c in choices)
-        except IndexError:
-            raise OutOfSpaceError(f"NB201 decisions {list(choices)} out of range 0..{len(OPS) - 1}") from None
+        choices = as_choices(choices, len(EDGES), "NB201")
+        return tuple(OPS[as_int(c, f"NB201 decision {i} (edge {j}->{k})", 0, len(OPS) - 1)]
+                     for i, (c, (j, k)) in enumerate(zip(choices, EDGES)))
 
     def to_decisions(self, arch: Any) -> list[int]:
         return [_OP_INDEX[op] for op in self.validate(arch)]

@@ -46,6 +46,9 @@ class SPOSChainSpace(SearchSpace):
     def __repr__(self) -> str:
         return f"SPOSChainSpace(stages={list(self.stages)})"
 
+    def options(self) -> dict[str, Any]:
+        return {"stages": list(self.stages)}
+
     # --- text ------------------------------------------------------------------------------------
     def to_string(self, arch: Any) -> str:
         return "-".join(self.validate(arch))

@@ -416,10 +416,6 @@ def test_04_darts_alphas_separate_visibly(lab, page):
     assert seen[max(seen)] > seen[min(seen)], f"the heatmap's per-row colour range did not grow: {seen}"
     nb.check_fit()
     h = nb.check_history_covers()
-    fractions = h["ymin"] <= 1.0
-    if not fractions:
-        nb.check_percent()
+    nb.check_percent()
     nb.start_again_starts_a_new_run()
     nb.button("Stop").click()
-    if fractions:
-        pytest.xfail("supernet accuracies are still fractions (issue 11 switches the one-shot library to percent)")

@@ -18,7 +18,8 @@ class ArchState:
     """What the supernet's cells read during one forward: per cell type, edge weights (and sampled ops).
 
     ``weights[kind]`` is an (edges x ops) tensor; ``index[kind]`` is None (mix every op) or a list with
-    one op index per edge (compute only that op). The supernet sets both before running its cells.
+    one op index per edge (compute only that op). The supernet sets both before running its cells; a
+    single path (``index`` without ``weights``) computes the chosen ops unscaled.
     """
 
     def __init__(self) -> None:
@@ -47,15 +48,19 @@ class MixedOp(nn.Module):
             return y
         return self.ops[k](x)
 
-    def accumulate(self, x: torch.Tensor, weights: torch.Tensor, total: torch.Tensor | None,
+    def accumulate(self, x: torch.Tensor, weights: torch.Tensor | None, total: torch.Tensor | None,
                    index: int | None = None, cache: dict | None = None, key=None) -> torch.Tensor | None:
-        """``total + sum_k weights[k] * op_k(x)`` (``None`` total means 0); with ``index`` only that op."""
+        """``total + sum_k weights[k] * op_k(x)`` (``None`` total means 0); with ``index`` only that op, and
+        with ``index`` and no ``weights`` that op unscaled (a single path of the supernet)."""
         if index is not None:
             ks: Sequence[int] = () if self._zero[index] else (index,)
         else:
             ks = [k for k in range(len(self.ops)) if not self._zero[k]]
         for k in ks:
             y = self._apply_op(k, x, cache, key)
+            if weights is None:
+                total = y if total is None else total + y
+                continue
             w = weights[k]
             total = y * w if total is None else torch.addcmul(total, y, w)
         return total

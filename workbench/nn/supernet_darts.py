@@ -57,15 +57,15 @@ class DARTSSearchCell(nn.Module):
         )
 
     def forward(self, s0: torch.Tensor, s1: torch.Tensor) -> torch.Tensor:
-        weights, index = self.state.weights[self.kind], self.state.index.get(self.kind)
+        weights, index = self.state.weights.get(self.kind), self.state.index.get(self.kind)
         states = [self.preprocess0(s0), self.preprocess1(s1)]
         cache: dict = {}
         e = 0
         for i in range(2, 2 + self.steps):
             total = None
             for j in range(i):
-                total = self.edges[e].accumulate(states[j], weights[e], total, None if index is None else index[e],
-                                                 cache, j)
+                total = self.edges[e].accumulate(states[j], None if weights is None else weights[e], total,
+                                                 None if index is None else index[e], cache, j)
                 e += 1
             states.append(total if total is not None else self.edges[e - 1].zero(states[i - 1]))
         return torch.cat(states[2:], dim=1)
@@ -98,6 +98,40 @@ class DARTSSupernet(nn.Module):
         self.alphas_normal = nn.Parameter(torch.zeros(len(self.edges), len(self.ops)))
         self.alphas_reduce = nn.Parameter(torch.zeros(len(self.edges), len(self.ops)))
 
+    #: the rows are edges; a genotype uses 2 of the edges into each node (the others are ``none``)
+    row_axis = "edges"
+    free_choices = False
+
+    @property
+    def choice_rows(self) -> dict[str, tuple[str, ...]]:
+        labels = tuple(f"{j}->{i}" for j, i in self.edges)
+        return {"normal": labels, "reduce": labels}
+
+    def index_of(self, genotype) -> dict[str, list[int]]:
+        """A genotype as one op index per edge and cell type: its (op, input) pairs, ``none`` elsewhere."""
+        none = self.ops.index("none")
+        out = {}
+        for kind in self.cell_types:
+            row = [none] * len(self.edges)
+            for k, (op, src) in enumerate(getattr(genotype, kind)):
+                row[self.edges.index((src, 2 + k // 2))] = self.ops.index(op)
+            out[kind] = row
+        return out
+
+    def arch_of(self, index: dict[str, Sequence[int]]):
+        """The genotype of an index with exactly two non-``none`` inputs per node (ordered by input)."""
+        from workbench.spaces.darts import CONCAT, Genotype
+
+        none = self.ops.index("none")
+        cells = {}
+        for kind in self.cell_types:
+            pairs = []
+            for i in range(2, 2 + self.steps):
+                pairs += [(self.ops[int(index[kind][e])], j) for e, (j, node) in enumerate(self.edges)
+                          if node == i and int(index[kind][e]) != none]
+            cells[kind] = pairs
+        return Genotype(normal=cells["normal"], normal_concat=CONCAT, reduce=cells["reduce"], reduce_concat=CONCAT)
+
     def arch_parameters(self) -> list[nn.Parameter]:
         return [self.alphas_normal, self.alphas_reduce]
 
@@ -110,9 +144,10 @@ class DARTSSupernet(nn.Module):
 
     def forward(self, x: torch.Tensor, weights: dict[str, torch.Tensor] | None = None,
                 index: dict[str, list[int]] | None = None) -> torch.Tensor:
-        """Mix every op by ``softmax(alphas)`` (or given ``weights`` per cell type); ``index`` samples ops."""
+        """Mix every op by ``softmax(alphas)`` (or given ``weights`` per cell type); ``index`` samples ops
+        (scaled by ``weights`` when given: GDAS; unscaled without: a single path)."""
         if weights is None:
-            weights = {kind: torch.softmax(a, dim=-1) for kind, a in self.alphas_by_type().items()}
+            weights = {} if index else {kind: torch.softmax(a, dim=-1) for kind, a in self.alphas_by_type().items()}
         self.state.weights = weights
         self.state.index = index or {}
         s0 = s1 = self.stem(x)

@@ -38,14 +38,14 @@ class NB201MixedCell(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        weights, index = self.state.weights["normal"], self.state.index.get("normal")
+        weights, index = self.state.weights.get("normal"), self.state.index.get("normal")
         nodes = [x]
         cache: dict = {}  # parameter-free ops (pooling) of one node run once for all its out-edges
         for i in range(1, 4):
             total = None
             for e, (j, target) in enumerate(EDGES):
                 if target == i:
-                    total = self.edges[e].accumulate(nodes[j], weights[e], total,
+                    total = self.edges[e].accumulate(nodes[j], None if weights is None else weights[e], total,
                                                      None if index is None else index[e], cache, j)
             nodes.append(total if total is not None else torch.zeros_like(x))  # every sampled input was none
         return nodes[3]
@@ -70,6 +70,21 @@ class NB201Supernet(nn.Module):
                                                                           track_running_stats))
         self.alphas = nn.Parameter(torch.zeros(len(EDGES), len(self.ops)))
 
+    #: the rows of the architecture matrices are edges; any op on any edge is an arch of the space
+    row_axis = "edges"
+    free_choices = True
+
+    @property
+    def choice_rows(self) -> dict[str, tuple[str, ...]]:
+        return {"normal": tuple(f"{j}->{i}" for j, i in self.edges)}
+
+    def index_of(self, arch: Sequence[str]) -> dict[str, list[int]]:
+        """An NB201 arch (6 op names in edge order) as the op index of each edge."""
+        return {"normal": [self.ops.index(op) for op in arch]}
+
+    def arch_of(self, index: dict[str, Sequence[int]]) -> tuple[str, ...]:
+        return tuple(self.ops[int(k)] for k in index["normal"])
+
     def arch_parameters(self) -> list[nn.Parameter]:
         return [self.alphas]
 
@@ -82,7 +97,10 @@ class NB201Supernet(nn.Module):
 
     def forward(self, x: torch.Tensor, weights: dict[str, torch.Tensor] | None = None,
                 index: dict[str, list[int]] | None = None) -> torch.Tensor:
-        """Mix every op by ``softmax(alphas)``, or by ``weights`` (per cell type); ``index`` samples one op per edge."""
-        self.state.weights = weights if weights is not None else {"normal": torch.softmax(self.alphas, dim=-1)}
+        """Mix every op by ``softmax(alphas)``, or by ``weights`` (per cell type); ``index`` samples one op per
+        edge (scaled by ``weights`` when given: GDAS; unscaled without: a single path)."""
+        if weights is None:
+            weights = {} if index else {"normal": torch.softmax(self.alphas, dim=-1)}
+        self.state.weights = weights
         self.state.index = index or {}
         return self.network(x)

@@ -92,7 +92,7 @@ def unrolled_arch_gradient(model: nn.Module, loss_fn: Callable, x_train: torch.T
 class DARTS(DifferentiableSearch):
     """DARTS on the NB201 or DARTS cell space; ``order`` 1 (DARTS-V1) or 2 (DARTS-V2, unrolled).
 
-    Hyperparameters: see ``DifferentiableSearch`` (DARTS' own defaults); ``order`` picks the gradient.
+    Options: see ``DifferentiableSearch`` (DARTS' own defaults); ``order`` picks the gradient.
     """
 
     name = "darts"

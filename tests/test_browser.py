@@ -415,7 +415,7 @@ def test_04_darts_alphas_separate_visibly(lab, page):
     assert max(seen) == epochs and len(seen) >= 2, seen
     assert seen[max(seen)] > seen[min(seen)], f"the heatmap's per-row colour range did not grow: {seen}"
     nb.check_fit()
-    h = nb.check_history_covers()
+    nb.check_history_covers()
     nb.check_percent()
     nb.start_again_starts_a_new_run()
     nb.button("Stop").click()

@@ -161,6 +161,9 @@ def _estimator_cases(shared):
         "train": ("nb201", {"dataset": "digits", "epochs": 1, "build": {"channels": 4, "cells_per_stage": 1},
                             "data": {"limit": 200}, "device": "cpu"}),
         "surrogate": ("darts", {"model": str(nb301)}),
+        "params": ("mobilenet", {}),
+        "flops": ("mobilenet", {}),
+        "latency": ("mobilenet", {"cache": False, "warmup": 1, "repeats": 3}),
     }
 
 

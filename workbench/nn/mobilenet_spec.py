@@ -103,3 +103,46 @@ def head_input_size(config: MobileNetConfig) -> int:
     for stride in config.strides:
         size = out_size(size, stride)
     return size
+
+
+# --- analytic costs (equal to workbench.nn.cost.count_params / count_flops of the built modules) -----------
+def _conv(cin: int, cout: int, k: int, size_out: int, groups: int = 1, bn: bool = True) -> tuple[int, int]:
+    """(params, FLOPs) of a bias-free conv (+ BN affine parameters); a multiply-add is two FLOPs."""
+    params = cin // groups * cout * k * k + (2 * cout if bn else 0)
+    return params, 2 * cin // groups * cout * k * k * size_out * size_out
+
+
+def block_costs(spec: BlockSpec) -> tuple[int, int]:
+    """(params, FLOPs at batch 1) of one MBConv block."""
+    mid = middle_channels(spec.in_channels, spec.expand)
+    size_out = out_size(spec.input_size, spec.stride)
+    parts = [_conv(mid, mid, spec.kernel, size_out, groups=mid), _conv(mid, spec.out_channels, 1, size_out)]
+    if spec.expand != 1:
+        parts.append(_conv(spec.in_channels, mid, 1, spec.input_size))
+    if spec.se:
+        s = se_channels(mid)
+        parts.append((2 * mid * s + s + mid, 4 * mid * s))
+    return sum(p for p, _ in parts), sum(f for _, f in parts)
+
+
+def stem_costs(config: MobileNetConfig) -> tuple[int, int]:
+    """(params, FLOPs) of the stem conv and the fixed first block."""
+    size = out_size(config.input_size, config.strides[0])
+    p0, f0 = _conv(config.in_channels, config.widths[0], 3, size)
+    p1, f1 = block_costs(BlockSpec(config.widths[0], config.widths[1], 3, 1, config.strides[1], size, "relu", False))
+    return p0 + p1, f0 + f1
+
+
+def head_costs(config: MobileNetConfig) -> tuple[int, int]:
+    """(params, FLOPs) of the head: final expand conv, feature mix conv, classifier."""
+    p0, f0 = _conv(config.widths[-3], config.widths[-2], 1, head_input_size(config))
+    p1, f1 = _conv(config.widths[-2], config.widths[-1], 1, 1, bn=False)
+    w, n = config.widths[-1], config.num_classes
+    return p0 + p1 + w * n + n, f0 + f1 + 2 * w * n
+
+
+def network_costs(config: MobileNetConfig, arch: Sequence[Sequence[tuple[int, float]]]) -> tuple[int, int]:
+    """(params, FLOPs at batch 1) of the whole network of ``arch``."""
+    parts = [stem_costs(config), head_costs(config)]
+    parts += [block_costs(spec) for stage in block_specs(config, arch) for spec in stage]
+    return sum(p for p, _ in parts), sum(f for _, f in parts)

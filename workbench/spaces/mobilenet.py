@@ -283,6 +283,59 @@ class MobileNetSpace(SearchSpace):
                 parts += [kk, ee]
         return np.concatenate(parts)
 
+    # --- costs ---------------------------------------------------------------------------------------
+    def costs(self, arch: Any, num_classes: int = 10, in_channels: int = 3) -> dict[str, int]:
+        """Exact ``params`` and ``flops`` (batch 1) of ``build(arch)``, computed without building it."""
+        from workbench.nn.mobilenet_spec import network_costs
+
+        params, flops = network_costs(self.config(num_classes, in_channels), self.validate(arch))
+        return {"params": params, "flops": flops}
+
+    def latency_keys(self, arch: Any, num_classes: int = 10, in_channels: int = 3) -> list[str]:
+        """The latency-table keys whose sum is the network's latency: stem, every block, head."""
+        from workbench.nn.mobilenet_spec import block_specs
+
+        config = self.config(num_classes, in_channels)
+        return (["stem"] + [spec.key() for stage in block_specs(config, self.validate(arch)) for spec in stage]
+                + ["head"])
+
+    def latency_entries(self, batch_size: int = 1, num_classes: int = 10, in_channels: int = 3) -> list:
+        """``(key, make_module, input_shape)`` for the stem, the head and every distinct block shape this space
+        can build (per stage: first block and later blocks, each kernel x expand ratio): a latency table."""
+        from workbench.nn.mobilenet_spec import BlockSpec, block_specs, head_input_size
+
+        config = self.config(num_classes, in_channels)
+        largest = tuple(((self.kernels[0], self.expands[0]),) * max(self.depths) for _ in range(self.num_stages))
+        entries = []
+
+        def block(spec):
+            def make():
+                from workbench.nn.mobilenet import MBConv
+
+                return MBConv(spec)
+            return make
+
+        def part(kind):
+            def make():
+                from workbench.nn import mobilenet as m
+
+                return m.Stem(config) if kind == "stem" else m.Head(config)
+            return make
+
+        b = int(batch_size)
+        entries.append(("stem", part("stem"), (b, config.in_channels, config.input_size, config.input_size)))
+        for stage in block_specs(config, largest):
+            for base in stage[:2]:
+                for k in self.kernels:
+                    for e in self.expands:
+                        spec = BlockSpec(base.in_channels, base.out_channels, k, e, base.stride, base.input_size,
+                                         base.act, base.se)
+                        entries.append((spec.key(), block(spec), (b, spec.in_channels, spec.input_size,
+                                                                  spec.input_size)))
+        r = head_input_size(config)
+        entries.append(("head", part("head"), (b, config.widths[-3], r, r)))
+        return entries
+
     def build(self, arch: Any, num_classes: int = 10, in_channels: int = 3, *, input_size: int | None = None,
               **options: Any):
         """A ``MobileNetNetwork`` (``workbench.nn.mobilenet``); ``dropout`` may be overridden."""

@@ -64,3 +64,26 @@ def test_constraint_rejects_and_explains(space, table):
         costs.Constraint(space, max_latency_ms=1.0)
     with pytest.raises(ValueError, match="max_flops"):
         costs.Constraint(space, max_flops=-3)
+
+
+@pytest.mark.parametrize("name", ["random", "re"])
+def test_searchers_propose_only_archs_within_the_limits(name, space, table):
+    from workbench import searchers
+    from workbench.records import Result
+
+    rng = np.random.default_rng(0)
+    sample = [space.sample(rng) for _ in range(30)]
+    params = sorted(space.costs(a)["params"] for a in sample)
+    lat = sorted(table.predict_ms(a) for a in sample)
+    limits = {"max_params": params[15], "max_latency_ms": lat[20]}
+    s = searchers.create(name, space=space, seed=3, latency_table=table, **limits, population_size=5) if name == "re" \
+        else searchers.create(name, space=space, seed=3, latency_table=table, **limits)
+    for i in range(15):
+        arch = s.ask()
+        assert space.costs(arch)["params"] <= limits["max_params"]
+        assert table.predict_ms(arch) <= limits["max_latency_ms"]
+        s.tell(arch, Result(objective=float(i % 4)))
+    assert s.hyperparameters()["constraint"]["max_params"] == limits["max_params"]
+    tight = searchers.create(name, space=space, seed=3, max_params=10)
+    with pytest.raises(ValueError, match="max_params"):
+        tight.ask()

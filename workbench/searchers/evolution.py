@@ -16,16 +16,21 @@ from typing import Any
 from workbench.records import Result
 from workbench.searchers import register
 from workbench.searchers._base import Searcher
+from workbench.searchers._constrained import ConstrainedMixin
 
 
 @register("re")
-class RegularizedEvolution(Searcher):
-    """Aging evolution with tournament selection."""
+class RegularizedEvolution(ConstrainedMixin, Searcher):
+    """Aging evolution with tournament selection. ``max_latency_ms`` / ``max_flops`` / ``max_params`` (with
+    ``latency_table``), or ``constraint``: random members and children over a limit are redrawn."""
 
     name = "re"
 
-    def __init__(self, *, space, seed: int | None = None, population_size: int = 10, sample_size: int = 3) -> None:
+    def __init__(self, *, space, seed: int | None = None, population_size: int = 10, sample_size: int = 3,
+                 constraint=None, max_latency_ms: float | None = None, max_flops: float | None = None,
+                 max_params: float | None = None, latency_table=None) -> None:
         super().__init__(space=space, seed=seed)
+        self._store_limits(constraint, max_latency_ms, max_flops, max_params, latency_table)
         if population_size < 1 or not 1 <= sample_size <= population_size:
             raise ValueError(
                 f"regularized evolution needs population_size >= 1 and 1 <= sample_size <= population_size, "
@@ -42,10 +47,10 @@ class RegularizedEvolution(Searcher):
 
     def ask(self) -> Any:
         if len(self._population) < self.population_size:
-            return self.space.sample(self.rng)
+            return self._feasible(lambda: self.space.sample(self.rng))
         picks = self.rng.choice(len(self._population), size=self.sample_size, replace=False)
         parent = max((self._population[int(i)] for i in picks), key=lambda member: member[1])[0]
-        return self.space.mutate(parent, self.rng)
+        return self._feasible(lambda: self.space.mutate(parent, self.rng))
 
     def tell(self, arch: Any, result: Result) -> None:
         super().tell(arch, result)
@@ -54,7 +59,8 @@ class RegularizedEvolution(Searcher):
             self._population.popleft()
 
     def hyperparameters(self) -> dict[str, Any]:
-        return {"population_size": self.population_size, "sample_size": self.sample_size}
+        return {"population_size": self.population_size, "sample_size": self.sample_size,
+                **self._limit_hyperparameters()}
 
     def state_dict(self) -> dict[str, Any]:
         members = [[self.space.to_string(a), v] for a, v in self._population]

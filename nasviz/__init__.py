@@ -8,6 +8,7 @@ live dashboard draw the same pictures:
 >>> nasviz.plot_history(run.trials)                  # trials, best so far, the incumbent's test metric
 >>> nasviz.plot_alphas({"normal": weights}, ops=ops, edges=edges)
 >>> nasviz.plot_comparison(rows)                     # mean and spread over runs of several methods
+>>> nasviz.plot_pareto(records, cost="latency_ms")    # accuracy against cost, the Pareto front highlighted
 
 ``Dashboard(run)`` follows and controls a running search; ``ControlPanel`` builds runs from dropdowns filled
 from the registries. nasviz reads runs and records; the workbench library never imports nasviz.
@@ -18,9 +19,11 @@ from nasviz._alphas import plot_alphas
 from nasviz._architecture import plot_architecture
 from nasviz._comparison import comparison_rows, plot_comparison
 from nasviz._history import plot_history
+from nasviz._pareto import pareto_front, plot_pareto
 
 __all__ = ["ControlPanel", "Dashboard", "comparison_rows", "plot_alphas", "plot_architecture", "plot_comparison",
-           "plot_history"]
+           "plot_history",
+           "pareto_front", "plot_pareto"]
 
 
 def __getattr__(name: str):

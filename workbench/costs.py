@@ -36,26 +36,29 @@ class LatencyTable:
 
     # --- building ----------------------------------------------------------------------------------------
     @staticmethod
-    def fingerprint(space, *, device: str = "auto", batch_size: int = 1, num_threads: int | None = 1) -> str:
+    def fingerprint(space, *, device: str = "auto", batch_size: int = 1, num_threads: int | None = 1,
+                    in_channels: int = 3) -> str:
         """A short hash of what the latencies depend on: device, torch version, threads, batch, the skeleton."""
         from workbench.nn.latency import environment
 
         env = environment(device, num_threads)
-        text = json.dumps({"env": env, "batch": int(batch_size), "space": space.name,
+        text = json.dumps({"env": env, "batch": int(batch_size), "in_channels": int(in_channels), "space": space.name,
                            "options": space.options()}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @classmethod
     def measure(cls, space, *, device: str = "auto", batch_size: int = 1, warmup: int = 3, repeats: int = 15,
-                num_threads: int | None = 1, cache: bool | str | Path = True, refresh: bool = False,
+                num_threads: int | None = 1, in_channels: int = 3, cache: bool | str | Path = True,
+                refresh: bool = False,
                 progress: Callable[[int, str, float], None] | None = None) -> "LatencyTable":
-        """Measure every block of ``space`` on ``device`` (``"auto"``: CUDA when present, else the CPU), or
+        """Measure every block of ``space`` (inputs of ``in_channels``) on ``device`` (``"auto"``: CUDA when present, else the CPU), or
         return the table measured before for the same fingerprint (this process, then ``cache``: True for
         ``cache_dir()/latency``, a folder, or False to keep it in memory only). ``refresh`` measures anew."""
         _require(space, "latency_entries", "a latency table")
         from workbench.nn.latency import environment, measure_entries
 
-        fp = cls.fingerprint(space, device=device, batch_size=batch_size, num_threads=num_threads)
+        fp = cls.fingerprint(space, device=device, batch_size=batch_size, num_threads=num_threads,
+                             in_channels=in_channels)
         folder = None
         if cache:
             from workbench.benchmarks import cache_dir
@@ -70,9 +73,9 @@ class LatencyTable:
                 _MEMO[fp] = table
                 return table
         start = time.perf_counter()
-        entries = measure_entries(space.latency_entries(batch_size), device, warmup=warmup, repeats=repeats,
+        entries = measure_entries(space.latency_entries(batch_size, in_channels=in_channels), device, warmup=warmup, repeats=repeats,
                                   num_threads=num_threads, progress=progress)
-        info = {**environment(device, num_threads), "fingerprint": fp, "batch_size": int(batch_size),
+        info = {**environment(device, num_threads), "fingerprint": fp, "batch_size": int(batch_size), "in_channels": int(in_channels),
                 "warmup": int(warmup), "repeats": int(repeats), "statistic": "median",
                 "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "measure_s": round(time.perf_counter() - start, 3), "space": space.name,

@@ -127,8 +127,9 @@ def prediction_vs_measurement(table, archs: Sequence[Any], *, warmup: int | None
     info, space = table.info, table.space
     out = []
     for arch in archs:
-        net = space.build(arch)
-        shape = (int(info.get("batch_size", 1)), 3, space.input_size, space.input_size)
+        channels = int(info.get("in_channels", 3))
+        net = space.build(arch, in_channels=channels)
+        shape = (int(info.get("batch_size", 1)), channels, space.input_size, space.input_size)
         measured = measure_ms(net, shape, info.get("device", "cpu"), warmup=warmup or int(info.get("warmup", 3)),
                               repeats=repeats or int(info.get("repeats", 15)), num_threads=info.get("threads"))
         out.append((table.predict_ms(arch), measured))

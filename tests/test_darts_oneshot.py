@@ -81,33 +81,36 @@ def test_darts_on_digits_moves_alphas_and_derives_an_arch_of_the_space(space_nam
     report = darts.step()
     after = darts.alphas()
     kinds = ("normal",) if space_name == "nb201" else ("normal", "reduce")
-    assert tuple(report["alphas"]) == kinds
+    dist = report.distribution
+    assert dist.kind == "alphas" and dist.row_axis == "edges" and tuple(dist.groups) == kinds
     n_edges = 6 if space_name == "nb201" else 14
-    assert report["edges"] == darts.edge_labels and len(report["edges"]) == n_edges
-    assert report["ops"] == (space.ops if space_name == "nb201" else spaces.darts.DARTS_OPS)
+    assert dist.rows == darts.edge_labels and len(dist.rows) == n_edges
+    assert dist.ops == (space.ops if space_name == "nb201" else spaces.darts.DARTS_OPS)
+    assert dist.as_lists() == after
     for kind in kinds:
         rows = torch.tensor(after[kind])
-        assert rows.shape == (n_edges, len(report["ops"]))
+        assert rows.shape == (n_edges, len(dist.ops))
         assert torch.allclose(rows.sum(1), torch.ones(n_edges), atol=1e-5)
         assert not torch.equal(rows, torch.tensor(before[kind])), "alphas did not move"
     arch = darts.derive()
     assert space.validate(arch) == arch
-    assert report["arch"] == space.to_string(arch)
-    assert space.from_string(report["arch"]) == arch
-    m = report["metrics"]
+    assert report.arch == space.to_string(arch)
+    assert space.from_string(report.arch) == arch
+    assert report.epoch == 0 and not report.partial
+    m = report.metrics
     assert m["batches"] == 2 and m["lr"] == pytest.approx(0.025)
-    assert 0.0 <= m["train_acc"] <= 1.0 and m["train_loss"] > 0 and m["val_loss"] > 0
+    assert 0.0 <= m["train_acc"] <= 100.0 and 0.0 <= m["val_acc"] <= 100.0  # percent
+    assert m["train_loss"] > 0 and m["val_loss"] > 0
 
 
 def test_derive_follows_the_paper():
     """NB201: argmax per edge, ``none`` included; DARTS: the 2 strongest inputs per node, ``none`` excluded."""
-    from workbench.oneshot._common import derive_darts, derive_nb201
     from workbench.spaces.darts import DARTS_OPS
 
     w = torch.full((6, 5), 0.1)
     for e, k in enumerate([0, 1, 2, 3, 4, 3]):
         w[e, k] = 0.6
-    assert derive_nb201(w, spaces.create("nb201").ops) == (
+    assert spaces.create("nb201").derive({"normal": w}, spaces.create("nb201").ops) == (
         "none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3", "nor_conv_3x3")
 
     normal = torch.full((14, 8), 0.01)
@@ -116,7 +119,7 @@ def test_derive_follows_the_paper():
     normal[0, DARTS_OPS.index("skip_connect")] = 0.3   # node 2 <- 0
     normal[4, DARTS_OPS.index("dil_conv_5x5")] = 0.4   # node 3 <- 2
     normal[2, DARTS_OPS.index("max_pool_3x3")] = 0.2   # node 3 <- 0
-    genotype = derive_darts({"normal": normal, "reduce": normal}, DARTS_OPS)
+    genotype = spaces.create("darts").derive({"normal": normal, "reduce": normal}, DARTS_OPS)
     assert genotype.normal[:4] == (("sep_conv_3x3", 1), ("skip_connect", 0), ("dil_conv_5x5", 2), ("max_pool_3x3", 0))
     assert all(op != "none" for op, _ in genotype.normal + genotype.reduce)
     spaces.create("darts").validate(genotype)
@@ -127,6 +130,10 @@ def test_bad_options_name_the_value():
         oneshot.create("darts", space="nb201", order=3)
     with pytest.raises(ValueError, match="batch_size"):
         oneshot.create("darts", space="nb201", batch_size=0)
+    with pytest.raises(ValueError, match="unknown supernet option.*'bogus'.*accepted: cells_per_stage, channels"):
+        oneshot.create("darts", space="nb201", supernet_options={"bogus": 1})
+    with pytest.raises(ValueError, match="the 'layers' space provides none"):
+        oneshot.create("darts", space="layers")
 
 
 def _final_alphas(run: Run) -> dict:
@@ -201,24 +208,28 @@ def test_stop_inside_an_epoch_resumes_at_the_next_batch(store_path):
 
 
 def test_each_epoch_looks_up_the_derived_nb201_arch(nb201_table_path):
-    """On NB201 the derived arch's benchmark accuracy is a metric of every epoch (how collapse shows)."""
+    """The run's estimator (here the NB201 table) estimates each epoch's derived arch: how collapse shows."""
     from workbench import estimators
 
-    darts = oneshot.create("darts", space="nb201", batches_per_step=1, seed=0, benchmark=str(nb201_table_path),
-                           **TINY)
-    report = darts.step()
-    truth = estimators.create("tabular", space="nb201", benchmark=str(nb201_table_path)).evaluate(report["arch"])
-    assert report["metrics"]["derived_objective"] == truth.objective
-    assert report["metrics"]["derived_val_acc@200"] == truth.metrics["val_acc@200"]
+    run = Run(space="nb201", strategy="darts", strategy_options=dict(TINY, batches_per_step=1),
+              estimator="tabular", estimator_options={"benchmark": str(nb201_table_path)}, budget=Budget(epochs=1),
+              seed=0).run()
+    event = run.epochs[0]
+    truth = estimators.create("tabular", space="nb201", benchmark=str(nb201_table_path)).evaluate(event.arch)
+    assert event.metrics["derived_objective"] == truth.objective
+    assert event.metrics["derived_val_acc@200"] == truth.metrics["val_acc@200"]
+    assert run.config["estimator"]["name"] == "tabular"
+    assert run.store.epochs(run.id)[0]["metrics"]["derived_objective"] == truth.objective
 
 
 def test_each_epoch_asks_the_nb301_surrogate_on_the_darts_space(shared_data):
     from tests.conftest import need
 
     model = need(shared_data / "nb301" / "model_v2.onnx", "NB301 surrogate model")
-    darts = oneshot.create("darts", space="darts", batches_per_step=1, seed=0, benchmark=str(model), **TINY)
-    metrics = darts.step()["metrics"]
-    assert 0.0 < metrics["derived_objective"] <= 100.0
+    pytest.importorskip("onnxruntime")
+    run = Run(space="darts", strategy="darts", strategy_options=dict(TINY, batches_per_step=1), estimator="surrogate",
+              estimator_options={"model": str(model)}, budget=Budget(epochs=1), seed=0).run()
+    assert 0.0 < run.epochs[0].metrics["derived_objective"] <= 100.0
 
 
 def test_pause_takes_effect_at_the_next_batch_and_resume_continues_exactly(store_path):

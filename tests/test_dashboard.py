@@ -13,6 +13,8 @@ import pytest
 
 import nasviz
 from workbench import Budget, Run
+from workbench.oneshot._base import OneShotStrategy
+from workbench.records import ArchDistribution, EpochReport
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 EDGES = ("0->1", "0->2", "1->2", "0->3", "1->3", "2->3")
@@ -116,7 +118,7 @@ def test_a_start_that_fails_shows_why_and_raises_nothing():
     assert dash.run is None
 
 
-class AlphaStrategy:
+class AlphaStrategy(OneShotStrategy):
     """A stand-in one-shot strategy: its alphas sharpen towards nor_conv_3x3 epoch by epoch."""
 
     name = "alpha-stub"
@@ -130,11 +132,23 @@ class AlphaStrategy:
         logits[:, 3] = self.epoch
         weights = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
         arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|skip_connect~2|"
-        return {"metrics": {"val_acc": 50.0 + self.epoch, "train_loss": 1.0 / self.epoch},
-                "alphas": {"normal": weights.tolist()}, "ops": OPS, "edges": EDGES, "arch": arch}
+        return EpochReport(self.epoch - 1, {"val_acc": 50.0 + self.epoch, "train_loss": 1.0 / self.epoch},
+                           ArchDistribution("alphas", OPS, EDGES, {"normal": weights.tolist()}), arch)
 
     def checkpoint_bytes(self):
         return b""
+
+    def derive(self):
+        return None
+
+    def state_dict(self):
+        return {}
+
+    def load_state_dict(self, state):
+        pass
+
+    def options(self):
+        return {}
 
 
 def test_one_shot_epochs_show_alphas_heatmap_and_derived_arch():

@@ -54,12 +54,12 @@ def test_gdas_on_digits_moves_alphas_and_derives_an_arch_of_the_space(space_name
     before = gdas.alphas()
     first = gdas.step()
     second = gdas.step()
-    assert first["metrics"]["tau"] == 10.0 and second["metrics"]["tau"] == pytest.approx(10.0 - 9.9 / 4)
-    for kind, rows in second["alphas"].items():
-        assert torch.tensor(rows).shape == (len(second["edges"]), len(second["ops"]))
+    assert first.metrics["tau"] == 10.0 and second.metrics["tau"] == pytest.approx(10.0 - 9.9 / 4)
+    for kind, rows in second.distribution.as_lists().items():
+        assert torch.tensor(rows).shape == (len(second.distribution.rows), len(second.distribution.ops))
         assert not torch.equal(torch.tensor(rows), torch.tensor(before[kind]))
     arch = gdas.derive()
-    assert space.validate(arch) == arch and second["arch"] == space.to_string(arch)
+    assert space.validate(arch) == arch and second.arch == space.to_string(arch)
 
 
 def test_gdas_run_resumes_with_identical_alphas(store_path):

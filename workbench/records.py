@@ -1,7 +1,8 @@
-"""Records shared by every part of the workbench: what an evaluation learned (``Result``).
+"""Records shared by every part of the workbench: what an evaluation learned (``Result``), and what one
+epoch of a one-shot strategy did (``EpochReport`` with its ``ArchDistribution``).
 
-Searchers, estimators, events and the store all import it from here, a neutral module that imports
-neither torch nor any registry.
+Searchers, estimators, strategies, events and the store all import them from here, a neutral module that
+imports neither torch nor any registry.
 """
 from __future__ import annotations
 
@@ -58,4 +59,77 @@ class Result:
                    cost_s=float(data.get("cost_s", 0.0)), fidelity=data.get("fidelity"))
 
 
-__all__ = ["Result"]
+DISTRIBUTION_KINDS = ("alphas", "probabilities", "counts")
+ROW_AXES = ("edges", "layers")
+
+
+@dataclass(frozen=True)
+class ArchDistribution:
+    """Where a one-shot strategy's architecture stands: one (rows x ops) matrix per group.
+
+    ``kind`` says what the numbers are: ``"alphas"`` (softmaxed architecture weights, DARTS/GDAS),
+    ``"probabilities"`` (a controller's or sampler's choice probabilities, ENAS) or ``"counts"`` (how often
+    each choice was trained so far: SPOS, FairNAS, RSPS). ``groups`` maps a group name (a cell type such as
+    ``"normal"``/``"reduce"``, or ``"layers"``) to its matrix; every matrix has one row per entry of ``rows``
+    (named along ``row_axis``: ``"edges"`` such as ``"0->1"``, or ``"layers"``) and one column per ``ops``
+    entry. A choice a row does not offer is NaN.
+    """
+
+    kind: str
+    ops: tuple[str, ...]
+    rows: tuple[str, ...]
+    groups: Mapping[str, tuple[tuple[float, ...], ...]]
+    row_axis: str = "edges"
+
+    def __post_init__(self) -> None:
+        if self.kind not in DISTRIBUTION_KINDS:
+            raise ValueError(f"ArchDistribution kind must be one of {DISTRIBUTION_KINDS}, got {self.kind!r}")
+        if self.row_axis not in ROW_AXES:
+            raise ValueError(f"ArchDistribution row_axis must be one of {ROW_AXES}, got {self.row_axis!r}")
+        ops, rows = tuple(str(o) for o in self.ops), tuple(str(r) for r in self.rows)
+        groups = {}
+        for name, matrix in dict(self.groups).items():
+            m = tuple(tuple(float(v) for v in row) for row in matrix)
+            if len(m) != len(rows) or any(len(row) != len(ops) for row in m):
+                raise ValueError(f"ArchDistribution group {name!r} must be {len(rows)} rows x {len(ops)} ops, "
+                                 f"got {len(m)} rows of lengths {sorted({len(r) for r in m})}")
+            groups[str(name)] = m
+        object.__setattr__(self, "ops", ops)
+        object.__setattr__(self, "rows", rows)
+        object.__setattr__(self, "groups", MappingProxyType(groups))
+
+    def as_lists(self) -> dict[str, list[list[float]]]:
+        """``{group: [[value per op] per row]}`` as plain lists (what the store and figures take)."""
+        return {name: [list(row) for row in m] for name, m in self.groups.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "ops": list(self.ops), "rows": list(self.rows), "row_axis": self.row_axis,
+                "groups": self.as_lists()}
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    """What one ``step()`` of a one-shot strategy did.
+
+    ``epoch`` counts from 0. ``metrics`` holds the epoch's losses and accuracies (in percent: ``train_loss``,
+    ``train_acc``, ``val_loss``, ``val_acc``) and the strategy's own numbers (``lr``, ``tau``, ``batches``,
+    ``seconds`` ...). ``distribution`` is the architecture distribution (None where a strategy has none),
+    ``arch`` the text of the arch the strategy derives now, ``scores`` the inherited accuracies (percent)
+    the supernet gives a fixed sample of archs (by arch text; empty unless the strategy was asked for them).
+    ``partial`` is True when ``should_stop`` ended the step inside the epoch: the next ``step()`` continues
+    that epoch, and only ``epoch``, ``partial`` and the running ``metrics`` mean anything.
+    """
+
+    epoch: int
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    distribution: ArchDistribution | None = None
+    arch: str | None = None
+    scores: Mapping[str, float] = field(default_factory=dict)
+    partial: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "metrics", MappingProxyType({str(k): float(v) for k, v in dict(self.metrics).items()}))
+        object.__setattr__(self, "scores", MappingProxyType({str(k): float(v) for k, v in dict(self.scores).items()}))
+
+
+__all__ = ["ArchDistribution", "EpochReport", "Result"]

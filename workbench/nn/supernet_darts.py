@@ -98,6 +98,40 @@ class DARTSSupernet(nn.Module):
         self.alphas_normal = nn.Parameter(torch.zeros(len(self.edges), len(self.ops)))
         self.alphas_reduce = nn.Parameter(torch.zeros(len(self.edges), len(self.ops)))
 
+    #: the rows are edges; a genotype uses 2 of the edges into each node (the others are ``none``)
+    row_axis = "edges"
+    free_choices = False
+
+    @property
+    def choice_rows(self) -> dict[str, tuple[str, ...]]:
+        labels = tuple(f"{j}->{i}" for j, i in self.edges)
+        return {"normal": labels, "reduce": labels}
+
+    def index_of(self, genotype) -> dict[str, list[int]]:
+        """A genotype as one op index per edge and cell type: its (op, input) pairs, ``none`` elsewhere."""
+        none = self.ops.index("none")
+        out = {}
+        for kind in self.cell_types:
+            row = [none] * len(self.edges)
+            for k, (op, src) in enumerate(getattr(genotype, kind)):
+                row[self.edges.index((src, 2 + k // 2))] = self.ops.index(op)
+            out[kind] = row
+        return out
+
+    def arch_of(self, index: dict[str, Sequence[int]]):
+        """The genotype of an index with exactly two non-``none`` inputs per node (ordered by input)."""
+        from workbench.spaces.darts import CONCAT, Genotype
+
+        none = self.ops.index("none")
+        cells = {}
+        for kind in self.cell_types:
+            pairs = []
+            for i in range(2, 2 + self.steps):
+                pairs += [(self.ops[int(index[kind][e])], j) for e, (j, node) in enumerate(self.edges)
+                          if node == i and int(index[kind][e]) != none]
+            cells[kind] = pairs
+        return Genotype(normal=cells["normal"], normal_concat=CONCAT, reduce=cells["reduce"], reduce_concat=CONCAT)
+
     def arch_parameters(self) -> list[nn.Parameter]:
         return [self.alphas_normal, self.alphas_reduce]
 

@@ -70,6 +70,21 @@ class NB201Supernet(nn.Module):
                                                                           track_running_stats))
         self.alphas = nn.Parameter(torch.zeros(len(EDGES), len(self.ops)))
 
+    #: the rows of the architecture matrices are edges; any op on any edge is an arch of the space
+    row_axis = "edges"
+    free_choices = True
+
+    @property
+    def choice_rows(self) -> dict[str, tuple[str, ...]]:
+        return {"normal": tuple(f"{j}->{i}" for j, i in self.edges)}
+
+    def index_of(self, arch: Sequence[str]) -> dict[str, list[int]]:
+        """An NB201 arch (6 op names in edge order) as the op index of each edge."""
+        return {"normal": [self.ops.index(op) for op in arch]}
+
+    def arch_of(self, index: dict[str, Sequence[int]]) -> tuple[str, ...]:
+        return tuple(self.ops[int(k)] for k in index["normal"])
+
     def arch_parameters(self) -> list[nn.Parameter]:
         return [self.alphas]
 

@@ -1,13 +1,18 @@
-"""Weight-sharing (one-shot) strategies, step-driven: ``create(name, space=..., data=..., **hp)``, ``names()``.
+"""Weight-sharing (one-shot) strategies, step-driven: ``create(name, space=..., data=..., **options)``, ``names()``.
 
-A one-shot strategy owns a supernet and its optimizers. ``step(should_stop=None)`` trains one epoch (or
-a given number of batches) and returns a dict: ``metrics`` (losses, accuracies), ``alphas`` where the
-method has architecture weights, ``ops``/``edges`` naming their axes, and ``arch`` (the derived arch's text).
-``derive()`` returns the current arch; ``checkpoint_bytes()`` / ``load_checkpoint_bytes()`` save and restore
-weights, optimizer states and alphas so a run can resume.
+Every strategy implements ``OneShotStrategy`` (``workbench.oneshot._base``): ``step(should_stop=None)``
+trains one epoch (or ``batches_per_step`` batches) and returns a frozen ``EpochReport``
+(``workbench.records``: metrics with accuracies in percent, the ``ArchDistribution`` (alphas, controller
+probabilities or choice counts, with named axes), the derived arch's text, ``partial`` for a step stopped
+inside an epoch); ``derive()`` returns the current arch; ``state_dict()`` / ``load_state_dict()`` (and
+``checkpoint_bytes()``) save and restore weights, optimizer states, architecture parameters, random
+generators and the position inside an epoch; ``options()`` lists its options. The space provides the
+supernet (``space.supernet()``) and the rule that derives an arch (``space.derive()``). A ``Run`` given an
+estimator estimates each epoch's derived arch with it.
 """
 from __future__ import annotations
 
+from workbench.oneshot._base import OneShotStrategy
 from workbench.registry import Registry
 
 registry: Registry = Registry("one-shot strategy")
@@ -28,4 +33,4 @@ from workbench.registry import import_submodules  # noqa: E402
 
 import_submodules(__name__, __path__)  # every public module registers itself
 
-__all__ = ["create", "names", "register", "registry"]
+__all__ = ["OneShotStrategy", "create", "names", "register", "registry"]

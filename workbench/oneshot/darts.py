@@ -92,7 +92,7 @@ def unrolled_arch_gradient(model: nn.Module, loss_fn: Callable, x_train: torch.T
 class DARTS(DifferentiableSearch):
     """DARTS on the NB201 or DARTS cell space; ``order`` 1 (DARTS-V1) or 2 (DARTS-V2, unrolled).
 
-    Hyperparameters: see ``DifferentiableSearch`` (DARTS' own defaults); ``order`` picks the gradient.
+    Options: see ``DifferentiableSearch`` (DARTS' own defaults); ``order`` picks the gradient.
     """
 
     name = "darts"
@@ -105,8 +105,8 @@ class DARTS(DifferentiableSearch):
         self.order = order
         self.unrolled_r = unrolled_r
 
-    def hyperparameters(self) -> dict[str, Any]:
-        return {**super().hyperparameters(), "order": self.order}
+    def options(self) -> dict[str, Any]:
+        return {**super().options(), "order": self.order, "unrolled_r": self.unrolled_r}
 
     def __repr__(self) -> str:
         return f"DARTS(space={self.space.name!r}, order={self.order}, data={self.data!r}, seed={self.seed!r})"

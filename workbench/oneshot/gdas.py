@@ -12,12 +12,12 @@ default length of the schedules here.
 
 >>> from workbench import oneshot
 >>> gdas = oneshot.create("gdas", space="nb201", data="digits", batches_per_step=4, epochs=10, seed=0)
->>> gdas.step()["metrics"]["tau"]
+>>> gdas.step().metrics["tau"]
 10.0
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -63,8 +63,8 @@ class GDAS(DifferentiableSearch):
         super().__init__(space=space, **options)
         self.tau_max, self.tau_min = float(tau_max), float(tau_min)
 
-    def hyperparameters(self) -> dict[str, Any]:
-        return {**super().hyperparameters(), "tau_max": self.tau_max, "tau_min": self.tau_min}
+    def options(self) -> dict[str, Any]:
+        return {**super().options(), "tau_max": self.tau_max, "tau_min": self.tau_min}
 
     @property
     def tau(self) -> float:
@@ -91,9 +91,3 @@ class GDAS(DifferentiableSearch):
 
     def _extra_metrics(self) -> dict[str, float]:
         return {"tau": self.tau}
-
-    def _extra_state(self) -> dict[str, Any]:
-        return {"tau_max": self.tau_max, "tau_min": self.tau_min}
-
-    def _load_extra_state(self, state: Mapping[str, Any]) -> None:
-        return None

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from workbench.records import Result
+from workbench.records import ArchDistribution, Result
 
 STATUSES = ("created", "running", "paused", "stopping", "finished", "failed", "stopped")
 FINAL_STATUSES = ("finished", "failed", "stopped")
@@ -82,8 +82,13 @@ class IncumbentChanged(Event):
 
 @dataclass(frozen=True)
 class EpochFinished(Event):
-    """An epoch (or step) of a one-shot strategy: its metrics, the architecture weights if it has any
-    (``{"normal": [[...], ...]}``: per edge, softmaxed weights over ``ops``), and the derived arch."""
+    """A finished epoch of a one-shot strategy: its metrics (accuracies in percent; ``derived_*`` when the
+    run estimates the derived arch), its architecture distribution, the derived arch's text and the
+    supernet's inherited accuracies of a fixed sample of archs (``scores``, by arch text).
+
+    ``distribution`` is the typed record (``kind``: alphas, probabilities or counts; axes ``ops`` x ``rows``
+    along ``row_axis``); ``alphas`` (``{"normal": [[...], ...]}``: per row, a value per op), ``ops`` and
+    ``edges`` (the row labels) are its matrices and axes as plain data."""
 
     epoch: int
     metrics: Mapping[str, float] = field(default_factory=dict)
@@ -91,3 +96,5 @@ class EpochFinished(Event):
     ops: tuple[str, ...] = ()
     edges: tuple[str, ...] = ()
     arch: str | None = None
+    distribution: ArchDistribution | None = None
+    scores: Mapping[str, float] = field(default_factory=dict)

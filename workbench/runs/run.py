@@ -56,8 +56,10 @@ class Run:
 
     With names, the run derives the searcher's and estimator's seeds from ``seed`` and can be resumed
     from its store after the process dies (``Run.resume(run_id, store=...)``). The strategy's state is
-    checkpointed every ``checkpoint_every`` trials (epochs); trials after the last checkpoint are replayed
-    through ask/tell on resume, so nothing is evaluated twice.
+    checkpointed every ``checkpoint_every`` trials; trials after the last checkpoint are replayed
+    through ask/tell on resume, so nothing is evaluated twice. A one-shot strategy is checkpointed with
+    every epoch (and when paused or stopped inside one); given an ``estimator``, the run estimates each
+    epoch's derived arch with it (``derived_*`` metrics).
     """
 
     def __init__(self, *, space: Any = "nb201", searcher: Any = None, estimator: Any = None, strategy: Any = None,
@@ -96,9 +98,16 @@ class Run:
                 opts.setdefault("seed", strategy_seed)
                 self.strategy = oneshot.create(sname, space=self.space, **opts)
             else:
+                from workbench.oneshot._base import OneShotStrategy
+
+                if not isinstance(strategy, OneShotStrategy):
+                    raise TypeError(f"strategy must be a registered name, a {{'name', 'options'}} dict or a "
+                                    f"workbench.oneshot OneShotStrategy, got {type(strategy).__name__}")
                 self.strategy, sname, opts = strategy, strategy.name, dict(strategy_options or {})
             self.config["strategy"] = {"name": sname, "options": _plain(opts)}
             self.kind = "oneshot"
+            if estimator is not None:  # estimates the derived arch of every epoch
+                self._init_estimator(estimator, estimator_options, estimator_seed)
         else:
             if searcher is None or estimator is None:
                 raise ValueError("a Run needs a searcher and an estimator, or a one-shot strategy")
@@ -112,17 +121,7 @@ class Run:
                 self.searcher = searcher
                 self.config["searcher"] = {"name": searcher.name,
                                            "options": {**searcher.hyperparameters(), "seed": searcher.seed}}
-            if isinstance(estimator, (str, Mapping)):
-                ename, opts = _component("estimator", estimator)
-                opts.update(estimator_options or {})
-                if ename == "train":
-                    opts.setdefault("seed", estimator_seed)
-                self.estimator = estimators.create(ename, space=self.space, **opts)
-                self.config["estimator"] = {"name": ename, "options": _plain(opts)}
-            else:
-                self.estimator = estimator
-                self.config["estimator"] = {"name": estimator.name, "options": _plain(estimator.config())}
-            self.estimator.check_space(self.space)
+            self._init_estimator(estimator, estimator_options, estimator_seed)
             self.kind = "search"
 
         self.store = Store(store) if isinstance(store, str) or hasattr(store, "__fspath__") else (store or Store())
@@ -143,6 +142,22 @@ class Run:
         self._stop_flag = threading.Event()
         self._state_lock = threading.RLock()
         self._recorded = False
+        self._derived_estimates: dict[str, dict[str, float]] = {}
+
+    def _init_estimator(self, estimator: Any, options: Mapping | None, seed: int) -> None:
+        from workbench import estimators
+
+        if isinstance(estimator, (str, Mapping)):
+            ename, opts = _component("estimator", estimator)
+            opts.update(options or {})
+            if ename == "train":
+                opts.setdefault("seed", seed)
+            self.estimator = estimators.create(ename, space=self.space, **opts)
+            self.config["estimator"] = {"name": ename, "options": _plain(opts)}
+        else:
+            self.estimator = estimator
+            self.config["estimator"] = {"name": estimator.name, "options": _plain(estimator.config())}
+        self.estimator.check_space(self.space)
 
     # --- public state ----------------------------------------------------------------------------
     @property
@@ -291,29 +306,38 @@ class Run:
             self.store.put_checkpoint(self.id, len(self._trials), {"searcher": self.searcher.state_dict()})
 
     def _oneshot_loop(self) -> None:
-        saved = True  # whether the store holds the strategy's newest state
+        """One ``step()`` per epoch; each finished epoch is stored with the strategy's checkpoint in one
+        transaction, and a step stopped inside an epoch checkpoints that position, so a run killed at any
+        moment resumes from exactly the state its newest stored epoch left."""
+        within = self.strategy.pause_within_epoch  # a pause then takes effect at the next batch
         while not self._budget_done() and self._wait_if_paused():
             epoch = len(self._epochs)
-            # strategies that can pause inside an epoch (``pause_within_epoch``) are interrupted by pause too
-            within = getattr(self.strategy, "pause_within_epoch", False)
             report = self.strategy.step(
                 should_stop=lambda: self._stop_flag.is_set() or (within and not self._resume_flag.is_set()))
-            if report.get("partial"):
-                # stopped inside an epoch: checkpoint its state so a resume continues that same epoch
+            if report.epoch != epoch:
+                raise WorkbenchError(f"run {self.id}: the strategy reported epoch {report.epoch} where the run "
+                                     f"expected epoch {epoch}")
+            if report.partial:  # stopped inside an epoch: a resume continues that same epoch
                 self.store.put_checkpoint(self.id, epoch, self.strategy.checkpoint_bytes())
-                saved = True
                 continue
-            event = EpochFinished(self.id, time.time(), epoch, dict(report.get("metrics", {})),
-                                  report.get("alphas"), tuple(report.get("ops", ())), tuple(report.get("edges", ())),
-                                  report.get("arch"))
-            checkpoint = None
-            if (epoch + 1) % self.checkpoint_every == 0:
-                checkpoint = self.strategy.checkpoint_bytes()
-            self.store.add_epoch(self.id, epoch, dict(event.metrics), event.alphas, event.arch, checkpoint)
-            saved = checkpoint is not None
+            metrics = {**report.metrics, **self._estimate_derived(report.arch)}
+            event = _epoch_event(self.id, time.time(), epoch, metrics, report.distribution, report.arch,
+                                 report.scores)
+            self.store.add_epoch(self.id, epoch, metrics, _epoch_record(report.distribution, report.scores),
+                                 report.arch, self.strategy.checkpoint_bytes())
             self._publish(event)
-        if not saved:  # a finished or stopped run resumes from where it ended
-            self.store.put_checkpoint(self.id, len(self._epochs), self.strategy.checkpoint_bytes())
+
+    def _estimate_derived(self, arch: str | None) -> dict[str, float]:
+        """``derived_*`` metrics: the run's estimator on the epoch's derived arch (cached per arch)."""
+        if self.estimator is None or arch is None:
+            return {}
+        if arch not in self._derived_estimates:
+            result = self.estimator.evaluate(self.space.from_string(arch))
+            values = {"derived_objective": result.objective}
+            values.update({f"derived_{k}": float(v) for k, v in result.metrics.items()
+                           if isinstance(v, (int, float)) and not isinstance(v, bool)})
+            self._derived_estimates[arch] = values
+        return dict(self._derived_estimates[arch])
 
     # --- events ----------------------------------------------------------------------------------
     def _apply(self, event: Event) -> list[Event]:
@@ -396,13 +420,20 @@ class Run:
             self._sim_time = trials[-1].sim_time_s if trials else 0.0
             self._elapsed_before = trials[-1].elapsed_s if trials else 0.0
         else:
+            done = 0
             if checkpoint is not None:
                 done, state = checkpoint
+                if done > len(epochs):
+                    raise WorkbenchError(f"cannot resume run {self.id}: its checkpoint follows epoch {done}, but "
+                                         f"the store holds only {len(epochs)} epoch(s)")
                 self.strategy.load_checkpoint_bytes(state)
+            if len(epochs) > done:  # no state to continue them from: drop them, the run computes them again
+                self.store.drop_epochs(self.id, done)
                 epochs = epochs[:done]
             for rec in epochs:
-                self._apply(EpochFinished(self.id, rec["finished_at"], rec["epoch"], rec["metrics"], rec["alphas"],
-                                          (), (), rec["arch"]))
+                distribution, scores = _from_epoch_record(rec["alphas"])
+                self._apply(_epoch_event(self.id, rec["finished_at"], rec["epoch"], rec["metrics"], distribution,
+                                         rec["arch"], scores))
 
     def _apply_restored(self, event: Event) -> None:
         for follow in self._apply(event):
@@ -410,6 +441,35 @@ class Run:
 
     def __repr__(self) -> str:
         return f"Run(id={self.id!r}, kind={self.kind!r}, status={self._status!r}, trials={len(self._trials)}, budget={self.budget})"
+
+
+def _epoch_event(run_id: str, when: float, epoch: int, metrics: Mapping[str, float], distribution,
+                 arch: str | None, scores: Mapping[str, float] | None = None) -> EpochFinished:
+    """The event of a finished epoch; ``alphas``/``ops``/``edges`` are the distribution's matrices and axes."""
+    return EpochFinished(run_id, when, epoch, dict(metrics),
+                         distribution.as_lists() if distribution is not None else None,
+                         distribution.ops if distribution is not None else (),
+                         distribution.rows if distribution is not None else (), arch, distribution,
+                         dict(scores or {}))
+
+
+def _epoch_record(distribution, scores: Mapping[str, float]) -> dict | None:
+    """What the store keeps of an epoch's distribution and scores (plain JSON)."""
+    if distribution is None and not scores:
+        return None
+    return {"distribution": distribution.to_dict() if distribution is not None else None, "scores": dict(scores)}
+
+
+def _from_epoch_record(record: Mapping | None) -> tuple:
+    """``(distribution, scores)`` back from ``_epoch_record``'s JSON."""
+    from workbench.records import ArchDistribution
+
+    if not record:
+        return None, {}
+    d = record.get("distribution")
+    distribution = None if d is None else ArchDistribution(d["kind"], tuple(d["ops"]), tuple(d["rows"]),
+                                                           d["groups"], d["row_axis"])
+    return distribution, dict(record.get("scores") or {})
 
 
 def _as_budget(budget) -> Budget:

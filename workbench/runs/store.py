@@ -227,6 +227,13 @@ class Store:
             if checkpoint is not None:
                 self._put_checkpoint(cur, run_id, epoch + 1, checkpoint)
 
+    def drop_epochs(self, run_id: str, first: int) -> int:
+        """Delete the epoch records from epoch ``first`` on (a resume that has no state to continue them from
+        computes them again); returns how many were deleted."""
+        with self._write() as cur:
+            cur.execute("DELETE FROM epochs WHERE run_id=? AND epoch>=?", (run_id, int(first)))
+            return cur.rowcount
+
     def epochs(self, run_id: str) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._conn.execute(

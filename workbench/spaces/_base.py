@@ -7,7 +7,7 @@ draw it (as a networkx graph) and, where it is trainable, build a torch module f
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Hashable, Iterator, Sequence
+from typing import Any, Hashable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -101,6 +101,28 @@ class SearchSpace(ABC):
     def build(self, arch: Arch, num_classes: int, in_channels: int = 3, **options: Any):
         """A ``torch.nn.Module`` for ``arch``; spaces that are not trainable raise NotImplementedError."""
         raise NotImplementedError(f"the {self.name!r} space cannot build a network")
+
+    # --- weight sharing (one-shot strategies) ----------------------------------------------------
+    def supernet_options(self) -> dict[str, Any]:
+        """The options ``supernet()`` accepts, with their defaults; spaces without a supernet raise."""
+        raise NotImplementedError(f"the {self.name!r} space provides no supernet")
+
+    def supernet(self, num_classes: int, in_channels: int = 3, **options: Any):
+        """The weight-sharing supernet of this space (a ``torch.nn.Module``; see ``workbench.oneshot._base``)."""
+        raise NotImplementedError(f"the {self.name!r} space provides no supernet")
+
+    def derive(self, weights: Mapping[str, Any], ops: Sequence[str]) -> Arch:
+        """The arch that per-group (rows x ops) architecture weights point at, by this space's rule."""
+        raise NotImplementedError(f"the {self.name!r} space has no rule to derive an arch from weights")
+
+    def _supernet_kwargs(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """``supernet_options()`` updated by ``options``, refusing names it does not list."""
+        accepted = self.supernet_options()
+        unknown = sorted(set(options) - set(accepted))
+        if unknown:
+            raise ValueError(f"unknown supernet option(s) {unknown} for the {self.name!r} space; accepted: "
+                             f"{', '.join(sorted(accepted))}")
+        return {**accepted, **options}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

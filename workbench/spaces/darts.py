@@ -358,6 +358,41 @@ class DARTSSpace(SearchSpace):
         return DARTSNetwork(self.validate(arch), num_classes=num_classes, in_channels=in_channels,
                             channels=channels, layers=layers, **options)
 
+    def supernet_options(self) -> dict[str, Any]:
+        """DARTS' search network: C=16, 8 layers."""
+        return {"channels": 16, "layers": 8, "track_running_stats": True}
+
+    def supernet(self, num_classes: int, in_channels: int = 3, **options: Any):
+        """``DARTSSupernet``: every edge of a cell holds all 8 ops; normal and reduction cells share one alpha
+        matrix each (14 x 8)."""
+        from workbench.nn.supernet_darts import DARTSSupernet
+
+        return DARTSSupernet(num_classes, in_channels, **self._supernet_kwargs(options))
+
+    def derive(self, weights: Any, ops: Sequence[str] = DARTS_OPS) -> Genotype:
+        """DARTS' rule (Liu et al. 2019, sec. 2.4): per node, the two inputs whose strongest non-``none`` op
+        weighs most, each with that op; pairs listed strongest first, as DARTS' ``genotype()`` does.
+        ``weights`` is ``{"normal": (14 x ops), "reduce": (14 x ops)}``."""
+        none = ops.index("none") if "none" in ops else None
+
+        def cell(w) -> list[tuple[str, int]]:
+            w = np.asarray(w, dtype=np.float64)
+            pairs: list[tuple[str, int]] = []
+            start = 0
+            for i in range(2, 2 + STEPS):
+                rows = w[start: start + i]
+                best = []
+                for j in range(i):
+                    strength, neg_k = max((float(rows[j, k]), -k) for k in range(len(ops)) if k != none)
+                    best.append((strength, -j, -neg_k))
+                for strength, neg_j, k in sorted(best, reverse=True)[:2]:
+                    pairs.append((ops[k], -neg_j))
+                start += i
+            return pairs
+
+        return self.validate(Genotype(normal=cell(weights["normal"]), normal_concat=CONCAT,
+                                      reduce=cell(weights["reduce"]), reduce_concat=CONCAT))
+
 
 def edge_index(node: int, src: int) -> int:
     """The index (0..13) of the edge src -> intermediate node ``node`` (0-based), in NB301's numbering:

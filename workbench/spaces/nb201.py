@@ -210,3 +210,19 @@ class NB201Space(SearchSpace):
 
         return NB201Network(self.validate(arch), num_classes=num_classes, in_channels=in_channels,
                             channels=channels, cells_per_stage=cells_per_stage, **options)
+
+    def supernet_options(self) -> dict[str, Any]:
+        """The NB201 paper's search setting: C=16, N=5 cells per stage."""
+        return {"channels": 16, "cells_per_stage": 5, "track_running_stats": True}
+
+    def supernet(self, num_classes: int, in_channels: int = 3, **options: Any):
+        """``NB201Supernet``: every edge holds all 5 ops; one (6 x 5) alpha matrix shared by all cells."""
+        from workbench.nn.supernet_nb201 import NB201Supernet
+
+        return NB201Supernet(num_classes, in_channels, **self._supernet_kwargs(options))
+
+    def derive(self, weights: Any, ops: Sequence[str] = OPS) -> NB201Arch:
+        """The op of largest weight on each edge (``none`` included, as the NB201 paper's DARTS does);
+        ``weights`` is ``{"normal": (6 x ops)}`` or the matrix itself."""
+        w = np.asarray(weights["normal"] if isinstance(weights, dict) else weights, dtype=np.float64)
+        return self.validate(tuple(ops[int(k)] for k in w.argmax(axis=-1)))

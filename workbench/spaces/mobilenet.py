@@ -336,6 +336,29 @@ class MobileNetSpace(SearchSpace):
         entries.append(("head", part("head"), (b, config.widths[-3], r, r)))
         return entries
 
+    # --- weight sharing ------------------------------------------------------------------------------
+    def supernet_options(self) -> dict[str, Any]:
+        return {}
+
+    def supernet(self, num_classes: int, in_channels: int = 3, **options: Any):
+        """ProxylessNAS's supernet: every slot holds every (kernel, expand) block, plus ``zero`` where a stage
+        may end (``workbench.nn.supernet_mobilenet``)."""
+        from workbench.nn.supernet_mobilenet import ProxylessMobileNetSupernet
+
+        self._supernet_kwargs(options)
+        return ProxylessMobileNetSupernet(self, num_classes, in_channels)
+
+    def derive(self, weights: Any, ops: Sequence[str]) -> tuple:
+        """Per slot the op of largest weight (NaN: not offered); a stage keeps its non-``zero`` slots in order."""
+        w = np.asarray(weights["layers"] if isinstance(weights, dict) else weights, dtype=np.float64)
+        w = np.where(np.isnan(w), -np.inf, w)
+        depth = max(self.depths)
+        arch = []
+        for s in range(self.num_stages):
+            chosen = [str(ops[int(j)]) for j in w[s * depth:(s + 1) * depth].argmax(axis=-1)]
+            arch.append(tuple((int(m.group(1)), int(m.group(2))) for m in map(_TOKEN.match, chosen) if m))
+        return self.validate(tuple(arch))
+
     def build(self, arch: Any, num_classes: int = 10, in_channels: int = 3, *, input_size: int | None = None,
               **options: Any):
         """A ``MobileNetNetwork`` (``workbench.nn.mobilenet``); ``dropout`` may be overridden."""

@@ -34,7 +34,7 @@ def main() -> None:
     from workbench.oneshot.ofa import PHASES
 
     space = spaces.create("mobilenet", strides=(2, 1, 2, 2, 2, 1, 2))
-    ofa = oneshot.create("ofa", space=space, dataset="fashion-mnist", data={"limit": args.limit},
+    ofa = oneshot.create("ofa", space=space, data="fashion-mnist", data_options={"limit": args.limit},
                          batch_size=args.batch, batches_per_step=args.batches_per_step,
                          steps_per_phase=args.steps_per_phase, lr=args.lr, seed=args.seed, device="cpu")
     print(f"load average {os.getloadavg()}; {ofa.hyperparameters()}", flush=True)
@@ -42,10 +42,10 @@ def main() -> None:
     start = time.perf_counter()
     for _ in range(len(PHASES) * args.steps_per_phase):
         report = ofa.step()
-        m = report["metrics"]
-        print(f"{report['phase']:9s} epoch {report['epoch']}: loss {m['train_loss']:.3f}, largest {m['largest_val_acc']:.1f} %"
+        m, phase = report.metrics, PHASES[int(report.metrics["phase"])]
+        print(f"{phase:9s} epoch {report.epoch}: loss {m['train_loss']:.3f}, largest {m['largest_val_acc']:.1f} %"
               f", smallest {m['smallest_val_acc']:.1f} % ({m['seconds']:.0f} s training)", flush=True)
-        out["epochs"].append({"phase": report["phase"], **m})
+        out["epochs"].append({"phase_name": phase, **m})
     train_s = time.perf_counter() - start
     table = LatencyTable.measure(space, in_channels=1)
     low, high = table.predict_ms(ofa.smallest()), table.predict_ms(ofa.net.largest)

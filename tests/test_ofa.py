@@ -69,10 +69,12 @@ def test_progressive_shrinking_then_specialise_under_a_latency_limit():
 
     space = spaces.create("mobilenet", input_size=8, strides=(1, 1, 2, 1, 2, 1, 1), depths=(1, 2), kernels=(3, 5),
                           expands=(3, 4))
-    ofa = oneshot.create("ofa", space=space, dataset="digits", batch_size=32, batches_per_step=2, seed=0,
+    ofa = oneshot.create("ofa", space=space, data="digits", batch_size=32, batches_per_step=2, seed=0,
                          calibration_batches=1)
-    phases = [ofa.step()["phase"] for _ in range(6)]
-    assert phases == ["largest", "kernel", "depth-1", "depth-2", "expand-1", "expand-2"]
+    reports = [ofa.step() for _ in range(6)]
+    assert [r.metrics["phase"] for r in reports] == [0, 1, 2, 3, 4, 5]  # largest, kernel, depth x2, expand x2
+    assert all(0 <= r.metrics["smallest_val_acc"] <= 100 for r in reports)
+    state = ofa.state_dict()
     table = LatencyTable.measure(space, in_channels=1, warmup=1, repeats=3, cache=False)
     low, high = table.predict_ms(ofa.smallest()), table.predict_ms(ofa.net.largest)
     limit = low + 0.3 * (high - low)
@@ -80,3 +82,8 @@ def test_progressive_shrinking_then_specialise_under_a_latency_limit():
     assert out["latency_ms"] <= limit
     assert 0 <= out["val_acc"] <= 100 and 0 <= out["test_acc"] <= 100
     assert space.validate(out["arch"]) == ofa.derive()
+    again = oneshot.create("ofa", space=space, data="digits", batch_size=32, batches_per_step=2, seed=5,
+                           calibration_batches=1)
+    again.load_checkpoint_bytes(ofa.checkpoint_bytes())
+    assert again.derive() == ofa.derive() and again.epoch_ == 6
+    assert set(state) >= {"net", "optimizer", "epoch"}

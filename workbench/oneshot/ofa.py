@@ -20,33 +20,34 @@ batches). The report's metrics are the largest and the smallest subnet's validat
 """
 from __future__ import annotations
 
-import io
 import math
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from workbench.oneshot import register
+from workbench.oneshot._base import OneShotStrategy
+from workbench.records import EpochReport
 
 PHASES = ("largest", "kernel", "depth-1", "depth-2", "expand-1", "expand-2")
 
 
 @register("ofa")
-class OnceForAll:
+class OnceForAll(OneShotStrategy):
     """Progressive shrinking of an elastic mobilenet network; ``specialise()`` picks a subnet per latency budget."""
 
     name = "ofa"
     pause_within_epoch = False
 
-    def __init__(self, *, space, dataset: str = "fashion-mnist", data: dict | None = None, batch_size: int = 64,
+    def __init__(self, *, space, data: Any = "fashion-mnist", data_options: dict | None = None, batch_size: int = 64,
                  lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 3e-5, kd_ratio: float = 1.0,
                  subnets_per_batch: int = 1, steps_per_phase: int = 1, batches_per_step: int | None = None,
                  calibration_batches: int = 4, device: str = "cpu", seed: int = 0) -> None:
         from workbench.costs import _require
 
         _require(space, "latency_keys", "Once-for-All")
-        self.space, self.dataset, self.data_options = space, dataset, dict(data or {})
+        self.space, self.data, self.data_options = space, data, dict(data_options or {})
         self.batch_size, self.lr, self.momentum, self.weight_decay = int(batch_size), float(lr), momentum, weight_decay
         self.kd_ratio, self.subnets_per_batch = float(kd_ratio), int(subnets_per_batch)
         self.steps_per_phase, self.batches_per_step = int(steps_per_phase), batches_per_step
@@ -57,13 +58,15 @@ class OnceForAll:
         self._built = False
 
     def hyperparameters(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "data": self.data_options, "batch_size": self.batch_size, "lr": self.lr,
+        return {"data": self.data if isinstance(self.data, str) else getattr(self.data, "name", "splits"),
+                "data_options": self.data_options, "batch_size": self.batch_size, "lr": self.lr,
                 "momentum": self.momentum, "weight_decay": self.weight_decay, "kd_ratio": self.kd_ratio,
                 "subnets_per_batch": self.subnets_per_batch, "steps_per_phase": self.steps_per_phase,
                 "batches_per_step": self.batches_per_step, "calibration_batches": self.calibration_batches,
                 "device": self.device, "seed": self.seed}
 
-    options = hyperparameters
+    def options(self) -> dict[str, Any]:
+        return self.hyperparameters()
 
     # --- setup -----------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -76,7 +79,7 @@ class OnceForAll:
         from workbench.nn.training import resolve_device
 
         self._device = resolve_device(self.device)
-        self.splits = data.load(self.dataset, **self.data_options)
+        self.splits = self.data if hasattr(self.data, "tensors") else data.load(self.data, **self.data_options)
         self._x, self._y = self.splits.tensors("train", self._device)
         self._torch_gen = torch.Generator().manual_seed(self.seed)
         self._rng = np.random.default_rng(self.seed)
@@ -117,7 +120,7 @@ class OnceForAll:
         return tuple(((min(sp.kernels), min(sp.expands)),) * min(sp.depths) for _ in range(sp.num_stages))
 
     # --- training ----------------------------------------------------------------------------------------
-    def step(self, should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
+    def step(self, should_stop: Callable[[], bool] | None = None):
         """Train one epoch of the current phase; returns the epoch report (metrics in percent)."""
         import torch
         import torch.nn.functional as F
@@ -173,8 +176,8 @@ class OnceForAll:
                    "largest_val_acc": self.evaluate(self.net.largest),
                    "smallest_val_acc": self.evaluate(self.smallest())}
         metrics["val_acc"] = metrics["largest_val_acc"]
-        return {"metrics": metrics, "arch": self.space.to_string(self.derive()), "epoch": self.epoch_ - 1,
-                "phase": phase}
+        metrics["phase"] = float(PHASES.index(phase))
+        return EpochReport(epoch=self.epoch_ - 1, metrics=metrics, arch=self.space.to_string(self.derive()))
 
     def derive(self) -> tuple:
         """The specialised subnet if ``specialise`` ran, else the largest network."""
@@ -274,27 +277,27 @@ class OnceForAll:
                 **self.space.costs(best, self.splits.num_classes, self.splits.in_channels)}
 
     # --- checkpoints ------------------------------------------------------------------------------------------
-    def checkpoint_bytes(self) -> bytes:
-        import torch
+    def state_dict(self) -> dict[str, Any]:
+        self._build()
+        spec = getattr(self, "_specialised", None)
+        return {"strategy": self.name, "net": self.net.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "epoch": self.epoch_, "sorted": self._sorted, "torch_gen": self._torch_gen.get_state(),
+                "rng": self._rng.bit_generator.state, "specialised": None if spec is None else self.space.to_string(spec)}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        from workbench.errors import WorkbenchError
 
         self._build()
-        buf = io.BytesIO()
-        torch.save({"net": self.net.state_dict(), "optimizer": self.optimizer.state_dict(), "epoch": self.epoch_,
-                    "sorted": self._sorted, "torch_gen": self._torch_gen.get_state(),
-                    "rng": self._rng.bit_generator.state}, buf)
-        return buf.getvalue()
-
-    def load_checkpoint_bytes(self, data: bytes) -> None:
-        import torch
-
-        self._build()
-        state = torch.load(io.BytesIO(data), map_location=self._device, weights_only=False)
+        if not isinstance(state, Mapping) or state.get("strategy") != self.name:
+            raise WorkbenchError(f"not a checkpoint of the {self.name!r} strategy")
         self.net.load_state_dict(state["net"])
         self.epoch_, self._sorted = int(state["epoch"]), bool(state["sorted"])
         self._new_optimizer()
         self.optimizer.load_state_dict(state["optimizer"])
-        self._torch_gen.set_state(state["torch_gen"])
+        self._torch_gen.set_state(state["torch_gen"].cpu())
         self._rng.bit_generator.state = state["rng"]
+        if state.get("specialised"):
+            self._specialised = self.space.from_string(state["specialised"])
 
     def __repr__(self) -> str:
-        return f"OnceForAll(space={self.space.name!r}, dataset={self.dataset!r}, seed={self.seed})"
+        return f"OnceForAll(space={self.space.name!r}, data={self.data!r}, seed={self.seed})"

@@ -24,7 +24,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = dict(data="digits", data_options={"limit": 240}, batch_size=16, channels=2, cells_per_stage=1, layers=2,
             batches_per_step=3)
 #: per strategy, the space it is checked on and options beyond TINY
-SETUPS = {"darts": ("nb201", {"order": 1}), "gdas": ("nb201", {"epochs": 6})}
+SETUPS = {"darts": ("nb201", {"order": 1}), "gdas": ("nb201", {"epochs": 6}),
+          "proxyless": ("mobilenet", {}), "ofa": ("mobilenet", {"calibration_batches": 1})}
 STRATEGIES = oneshot.names()
 
 

@@ -43,7 +43,7 @@ class OnceForAll(OneShotStrategy):
     def __init__(self, *, space, data: Any = "fashion-mnist", data_options: dict | None = None, batch_size: int = 64,
                  lr: float = 0.05, momentum: float = 0.9, weight_decay: float = 3e-5, kd_ratio: float = 1.0,
                  subnets_per_batch: int = 1, steps_per_phase: int = 1, batches_per_step: int | None = None,
-                 calibration_batches: int = 4, device: str = "cpu", seed: int = 0) -> None:
+                 calibration_batches: int = 4, device: str = "cpu", seed: int = 0, **sizes: Any) -> None:
         from workbench.costs import _require
 
         _require(space, "latency_keys", "Once-for-All")
@@ -54,7 +54,13 @@ class OnceForAll(OneShotStrategy):
         self.calibration_batches, self.device, self.seed = int(calibration_batches), device, seed
         if self.steps_per_phase < 1 or self.batch_size < 1:
             raise ValueError(f"steps_per_phase and batch_size must be >= 1, got {steps_per_phase}, {batch_size}")
+        from workbench.oneshot._base import SIZE_OPTIONS
+
+        unknown = sorted(set(sizes) - set(SIZE_OPTIONS))
+        if unknown:
+            raise TypeError(f"unknown OFA option(s) {unknown}")
         self.epoch_ = 0
+        self._epoch: dict[str, Any] | None = None
         self._built = False
 
     def hyperparameters(self) -> dict[str, Any]:
@@ -121,12 +127,12 @@ class OnceForAll(OneShotStrategy):
 
     # --- training ----------------------------------------------------------------------------------------
     def step(self, should_stop: Callable[[], bool] | None = None):
-        """Train one epoch of the current phase; returns the epoch report (metrics in percent)."""
+        """Train one epoch of the current phase (``batches_per_step`` batches, or one pass over the training data);
+        a ``should_stop()`` that turns true ends it early with ``partial=True``, the next step continues it."""
         import torch
         import torch.nn.functional as F
 
         from workbench.errors import EvaluationError
-        from workbench.nn.training import batches
 
         self._build()
         phase = self.phase
@@ -135,49 +141,67 @@ class OnceForAll(OneShotStrategy):
             self._sorted = True
             self._new_optimizer()
         n = len(self._y)
-        total = math.ceil(n / self.batch_size) if self.batches_per_step is None else int(self.batches_per_step)
-        start, seen, loss_sum, correct, done = time.perf_counter(), 0, 0.0, 0, 0
+        if self._epoch is None:
+            total = math.ceil(n / self.batch_size) if self.batches_per_step is None else int(self.batches_per_step)
+            order = torch.cat([torch.randperm(n, generator=self._torch_gen)
+                               for _ in range(math.ceil(total * self.batch_size / n))])
+            self._epoch = {"order": order, "total": total, "cursor": 0, "loss": 0.0, "correct": 0, "seen": 0,
+                           "seconds": 0.0}
+        ep = self._epoch
+        start = time.perf_counter()
         self.net.train()
-        while done < total:
-            for idx in batches(n, self.batch_size, self._torch_gen):
-                if done >= total or (should_stop is not None and should_stop()):
-                    done = total
-                    break
-                lr = 0.5 * self.lr * (1 + math.cos(math.pi * done / total))
-                for group in self.optimizer.param_groups:
-                    group["lr"] = lr
-                idx = idx.to(self._device)
-                xb, yb = self._x[idx], self._y[idx]
-                self.optimizer.zero_grad(set_to_none=True)
+        while ep["cursor"] < ep["total"]:
+            done, total = ep["cursor"], ep["total"]
+            lr = 0.5 * self.lr * (1 + math.cos(math.pi * done / total))
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            idx = ep["order"][done * self.batch_size:(done + 1) * self.batch_size].to(self._device)
+            xb, yb = self._x[idx], self._y[idx]
+            self.optimizer.zero_grad(set_to_none=True)
+            self.net.set_active(self.net.largest)
+            logits = self.net(xb)
+            loss = F.cross_entropy(logits, yb)
+            if not math.isfinite(loss.item()):
+                raise EvaluationError(f"OFA training loss became {loss.item()} in phase {phase}")
+            loss.backward()
+            if phase != "largest":  # in-place distillation from the largest network on the same batch
+                soft = F.softmax(logits.detach(), dim=1)
+                for _ in range(self.subnets_per_batch):
+                    self.net.set_active(self.sample_subnet(self._rng, phase))
+                    sub = self.net(xb)
+                    sub_loss = F.cross_entropy(sub, yb) + self.kd_ratio * F.kl_div(
+                        F.log_softmax(sub, dim=1), soft, reduction="batchmean")
+                    sub_loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.net.parameters(), 5.0)
+            self.optimizer.step()
+            ep["loss"] += loss.item() * len(yb)
+            ep["correct"] += int((logits.argmax(1) == yb).sum())
+            ep["seen"] += len(yb)
+            ep["cursor"] += 1
+            if should_stop is not None and ep["cursor"] < ep["total"] and should_stop():
+                ep["seconds"] += time.perf_counter() - start
                 self.net.set_active(self.net.largest)
-                logits = self.net(xb)
-                loss = F.cross_entropy(logits, yb)
-                loss.backward()
-                if phase != "largest":
-                    soft = F.softmax(logits.detach(), dim=1)
-                    for _ in range(self.subnets_per_batch):
-                        self.net.set_active(self.sample_subnet(self._rng, phase))
-                        sub = self.net(xb)
-                        sub_loss = F.cross_entropy(sub, yb) + self.kd_ratio * F.kl_div(
-                            F.log_softmax(sub, dim=1), soft, reduction="batchmean")
-                        sub_loss.backward()
-                torch.nn.utils.clip_grad_norm_(self.net.parameters(), 5.0)
-                self.optimizer.step()
-                if not math.isfinite(loss.item()):
-                    raise EvaluationError(f"OFA training loss became {loss.item()} in phase {phase}")
-                loss_sum += loss.item() * len(yb)
-                correct += int((logits.argmax(1) == yb).sum())
-                seen += len(yb)
-                done += 1
+                return EpochReport(epoch=self.epoch_, metrics=self._running(ep), partial=True)
+        ep["seconds"] += time.perf_counter() - start
         self.net.set_active(self.net.largest)
+        metrics = self._running(ep)
+        self._epoch = None
         self.epoch_ += 1
-        metrics = {"train_loss": loss_sum / max(seen, 1), "train_acc": 100.0 * correct / max(seen, 1),
-                   "seconds": time.perf_counter() - start, "batches": float(total),
-                   "largest_val_acc": self.evaluate(self.net.largest),
-                   "smallest_val_acc": self.evaluate(self.smallest())}
+        metrics.update(largest_val_acc=self.evaluate(self.net.largest), smallest_val_acc=self.evaluate(self.smallest()),
+                       phase=float(PHASES.index(phase)))
         metrics["val_acc"] = metrics["largest_val_acc"]
-        metrics["phase"] = float(PHASES.index(phase))
         return EpochReport(epoch=self.epoch_ - 1, metrics=metrics, arch=self.space.to_string(self.derive()))
+
+    @staticmethod
+    def _running(ep: Mapping[str, Any]) -> dict[str, float]:
+        seen = max(ep["seen"], 1)
+        return {"train_loss": ep["loss"] / seen, "train_acc": 100.0 * ep["correct"] / seen,
+                "batches": float(ep["cursor"]), "seconds": ep["seconds"]}
+
+    @property
+    def model_(self):
+        """The elastic network (None before the first step)."""
+        return self.net if self._built else None
 
     def derive(self) -> tuple:
         """The specialised subnet if ``specialise`` ran, else the largest network."""
@@ -189,8 +213,6 @@ class OnceForAll(OneShotStrategy):
         """``arch``'s network with inherited weights and recalibrated batch-norm statistics (no retraining)."""
         import torch
 
-        from workbench.nn.training import batches
-
         self._build()
         net = self.net.subnet(arch)
         for m in net.modules():
@@ -198,12 +220,10 @@ class OnceForAll(OneShotStrategy):
                 m.reset_running_stats()
                 m.momentum = None  # cumulative average over the calibration batches
         net.train()
-        gen = torch.Generator().manual_seed(self.seed + 1)
+        size = max(self.batch_size, 128)  # the first training images (already shuffled by the data split)
         with torch.no_grad():
-            for i, idx in enumerate(batches(len(self._y), max(self.batch_size, 128), gen)):
-                if i >= self.calibration_batches:
-                    break
-                net(self._x[idx.to(self._device)])
+            for i in range(min(self.calibration_batches, math.ceil(len(self._y) / size))):
+                net(self._x[i * size:(i + 1) * size])
         return net.eval()
 
     def evaluate(self, arch: Any, split: str = "val") -> float:
@@ -282,7 +302,8 @@ class OnceForAll(OneShotStrategy):
         spec = getattr(self, "_specialised", None)
         return {"strategy": self.name, "net": self.net.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "epoch": self.epoch_, "sorted": self._sorted, "torch_gen": self._torch_gen.get_state(),
-                "rng": self._rng.bit_generator.state, "specialised": None if spec is None else self.space.to_string(spec)}
+                "rng": self._rng.bit_generator.state, "epoch_state": self._epoch,
+                "specialised": None if spec is None else self.space.to_string(spec)}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         from workbench.errors import WorkbenchError
@@ -296,6 +317,8 @@ class OnceForAll(OneShotStrategy):
         self.optimizer.load_state_dict(state["optimizer"])
         self._torch_gen.set_state(state["torch_gen"].cpu())
         self._rng.bit_generator.state = state["rng"]
+        ep = state.get("epoch_state")
+        self._epoch = None if ep is None else {**ep, "order": ep["order"].cpu()}
         if state.get("specialised"):
             self._specialised = self.space.from_string(state["specialised"])
 

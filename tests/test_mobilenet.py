@@ -50,7 +50,7 @@ def _ofa_setting(arch):
     return ks, es, ds
 
 
-@pytest.mark.parametrize("width_mult", [0.25, 1.0])
+@pytest.mark.parametrize("width_mult", [0.25, pytest.param(1.0, marks=pytest.mark.slow)])
 def test_parameter_count_equals_the_ofa_package(width_mult):
     ofa_mbv3 = pytest.importorskip(
         "ofa.imagenet_classification.elastic_nn.networks",

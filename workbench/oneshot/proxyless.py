@@ -20,7 +20,6 @@ add ``expected_latency_ms`` and ``derived_latency_ms`` (table predictions).
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Mapping
 
 import torch
@@ -109,12 +108,10 @@ class ProxylessNAS(SupernetStrategy):
 
     def distribution(self) -> ArchDistribution:
         self._build()
-        probs = self.model_.probabilities().detach().cpu().tolist()
-        mask = self.model_.mask.cpu().tolist()
-        # math.nan itself (one object) where a slot offers no such op, so equal distributions compare equal
-        rows = [[p if offered else math.nan for p, offered in zip(row, m)] for row, m in zip(probs, mask)]
+        probs = self.model_.probabilities().detach().cpu()
+        probs = probs.masked_fill(~self.model_.mask.cpu(), float("nan"))  # ops a slot does not offer
         return ArchDistribution(kind="probabilities", ops=self.model_.ops, rows=self.model_.rows,
-                                groups={"layers": rows}, row_axis="layers")
+                                groups={"layers": probs.tolist()}, row_axis="layers")
 
     def derive(self) -> Any:
         self._build()

@@ -12,6 +12,7 @@ live dashboard draw the same pictures:
 >>> nasviz.plot_comparison(rows)                     # mean and spread over runs of several methods
 >>> nasviz.plot_proxy_scatter(study, "synflow")      # a zero-cost proxy against accuracy, with rho
 >>> nasviz.plot_fidelity(scores, truth)              # a supernet's ranking against ground truth (tau)
+>>> nasviz.plot_pareto(records, cost="latency_ms")    # accuracy against cost, the Pareto front highlighted
 
 Every figure uses the ``workbench`` plotly template and sizes to its container; ``nasviz.style(fig)`` gives a
 notebook's own figure the same look.
@@ -27,13 +28,14 @@ from nasviz._comparison import comparison_rows, plot_against_published, plot_com
 from nasviz._epochs import plot_epochs
 from nasviz._fidelity import plot_distribution, plot_fidelity, plot_tau_history
 from nasviz._history import plot_history
+from nasviz._pareto import pareto_front, plot_pareto
 from nasviz._style import style
 from nasviz._zero_cost import plot_proxy_correlations, plot_proxy_scatter, proxy_cost_table
 
-__all__ = ["ControlPanel", "Dashboard", "FidelityView", "LiveCorrelation", "comparison_rows", "plot_against_published",
-           "plot_alpha_history", "plot_alphas", "plot_architecture", "plot_comparison", "plot_distribution", "plot_epochs",
-           "plot_fidelity", "plot_history", "plot_proxy_correlations", "plot_proxy_scatter", "plot_tau_history",
-           "proxy_cost_table", "style"]
+__all__ = ["ControlPanel", "Dashboard", "FidelityView", "LiveCorrelation", "comparison_rows", "pareto_front",
+           "plot_against_published", "plot_alpha_history", "plot_alphas", "plot_architecture", "plot_comparison",
+           "plot_distribution", "plot_epochs", "plot_fidelity", "plot_history", "plot_pareto",
+           "plot_proxy_correlations", "plot_proxy_scatter", "plot_tau_history", "proxy_cost_table", "style"]
 
 
 def __getattr__(name: str):

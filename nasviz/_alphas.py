@@ -62,7 +62,8 @@ def _get_alphas_info(alphas: Any, ops: Sequence[str] | None = None,
                              f"were given: {edge_names}")
         if len(set(edge_names)) != len(edge_names):  # a heatmap merges equal category labels
             edge_names = [f"{i}: {e}" for i, e in enumerate(edge_names)]
-        out.append(CellAlphas(str(name), z.tolist(), edge_names, op_names, [int(i) for i in z.argmax(axis=1)]))
+        strongest = np.where(np.isnan(z), -np.inf, z).argmax(axis=1)  # NaN: a choice the row does not offer
+        out.append(CellAlphas(str(name), z.tolist(), edge_names, op_names, [int(i) for i in strongest]))
     return AlphasInfo(out)
 
 

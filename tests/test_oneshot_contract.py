@@ -20,13 +20,16 @@ from workbench.runs.store import Store
 #: tiny settings: seconds per run (digits, 2 channels, 1 cell per stage)
 TINY = dict(data="digits", data_options={"limit": 240}, batch_size=16, channels=2, cells_per_stage=1, layers=2,
             batches_per_step=3)
+TINY_MOBILENET = {"name": "mobilenet", "options": {"input_size": 8, "strides": [1, 1, 2, 1, 2, 1, 1], "depths": [1, 2],
+                                                   "kernels": [3, 5], "expands": [3, 4]}}
 #: per strategy, the space it is checked on and options beyond TINY
 _SEARCH = {"eval_examples": 48, "recal_batches": 1, "probe_archs": 2}
 SETUPS = {"darts": ("nb201", {"order": 1}), "gdas": ("nb201", {"epochs": 6}),
           "rsps": ("nb201", {**_SEARCH, "search_samples": 3}),
           "spos": ("nb201", {**_SEARCH, "population": 3, "generations": 2, "top_k": 2}),
           "fairnas": ("nb201", {**_SEARCH, "population": 3, "generations": 2, "top_k": 2, "batches_per_step": 2}),
-          "enas": ("nb201", {**_SEARCH, "controller_steps": 3, "derive_samples": 2})}
+          "enas": ("nb201", {**_SEARCH, "controller_steps": 3, "derive_samples": 2}),
+          "proxyless": (TINY_MOBILENET, {}), "ofa": (TINY_MOBILENET, {"calibration_batches": 1})}
 STRATEGIES = oneshot.names()
 
 

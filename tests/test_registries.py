@@ -163,6 +163,9 @@ def _estimator_cases(shared):
         "surrogate": ("darts", {"model": str(nb301)}),
         "zerocost": ("nb201", {"proxy": {"synflow": 1.0, "params": 0.5}, "build": {"channels": 4, "cells_per_stage": 1},
                                "input_shape": [3, 8, 8], "reference": 3}),
+        "params": ("mobilenet", {}),
+        "flops": ("mobilenet", {}),
+        "latency": ("mobilenet", {"cache": False, "warmup": 1, "repeats": 3}),
     }
 
 

@@ -97,7 +97,8 @@ class ArchDistribution:
         ops, rows = tuple(str(o) for o in self.ops), tuple(str(r) for r in self.rows)
         groups = {}
         for name, matrix in dict(self.groups).items():
-            m = tuple(tuple(float(v) for v in row) for row in matrix)
+            # a choice a row does not offer is NaN (JSON stores it as null): always the one math.nan object
+            m = tuple(tuple(math.nan if v is None or v != v else float(v) for v in row) for row in matrix)
             if len(m) != len(rows) or any(len(row) != len(ops) for row in m):
                 raise ValueError(f"ArchDistribution group {name!r} must be {len(rows)} rows x {len(ops)} ops, "
                                  f"got {len(m)} rows of lengths {sorted({len(r) for r in m})}")

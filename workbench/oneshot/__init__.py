@@ -21,11 +21,13 @@ names = registry.names
 
 
 def create(name: str, *, space, **options):
-    """Build the one-shot strategy registered as ``name`` for ``space`` (a SearchSpace or a space name)."""
-    if isinstance(space, str):
+    """Build the one-shot strategy registered as ``name`` for ``space`` (a SearchSpace, a space name, or a
+    ``{"name": ..., "options": {...}}`` dict as ``Run`` takes)."""
+    if isinstance(space, (str, dict)):
         from workbench import spaces
 
-        space = spaces.create(space)
+        space = spaces.create(space) if isinstance(space, str) else spaces.create(space["name"],
+                                                                                  **space.get("options", {}))
     return registry.create(name, space=space, **options)
 
 

@@ -21,18 +21,22 @@ from workbench.records import Result
 from workbench.searchers import register
 from workbench.searchers._base import Searcher
 from workbench.searchers._zerocost import ZeroCostGuide
+from workbench.searchers._constrained import ConstrainedMixin
 
 
 @register("re")
-class RegularizedEvolution(Searcher):
-    """Aging evolution with tournament selection."""
+class RegularizedEvolution(ConstrainedMixin, Searcher):
+    """Aging evolution with tournament selection. ``max_latency_ms`` / ``max_flops`` / ``max_params`` (with
+    ``latency_table``), or ``constraint``: random members and children over a limit are redrawn."""
 
     name = "re"
     fast_draws = True
 
     def __init__(self, *, space, seed: int | None = None, population_size: int = 10, sample_size: int = 3,
-                 zero_cost: dict | None = None, scorer=None) -> None:
+                 zero_cost: dict | None = None, scorer=None, constraint=None, max_latency_ms: float | None = None,
+                 max_flops: float | None = None, max_params: float | None = None, latency_table=None) -> None:
         super().__init__(space=space, seed=seed)
+        self._store_limits(constraint, max_latency_ms, max_flops, max_params, latency_table)
         if population_size < 1 or not 1 <= sample_size <= population_size:
             raise ValueError(
                 f"regularized evolution needs population_size >= 1 and 1 <= sample_size <= population_size, "
@@ -52,7 +56,7 @@ class RegularizedEvolution(Searcher):
     def ask(self) -> Any:
         if len(self._population) < self.population_size:
             warm = self.zero_cost.next_warm() if self.zero_cost else None
-            return self.space.sample(self.rng) if warm is None else warm
+            return self._feasible(lambda: self.space.sample(self.rng)) if warm is None else warm
         population, rng = self._population, self.rng
         sample = getattr(rng, "sample_indices", None)  # FastDraws: the same indices without an array
         picks = (sample(len(population), self.sample_size) if sample is not None else
@@ -62,8 +66,9 @@ class RegularizedEvolution(Searcher):
             if population[i][1] > top:
                 parent, top = population[i]
         if self.zero_cost and self.zero_cost.proposals:
-            return self.zero_cost.best([self.space.mutate(parent, rng) for _ in range(self.zero_cost.proposals)])
-        return self.space.mutate(parent, rng)
+            return self.zero_cost.best([self._feasible(lambda: self.space.mutate(parent, rng))
+                                        for _ in range(self.zero_cost.proposals)])
+        return self._feasible(lambda: self.space.mutate(parent, rng))
 
     def tell(self, arch: Any, result: Result) -> None:
         super().tell(arch, result)
@@ -73,7 +78,8 @@ class RegularizedEvolution(Searcher):
 
     def options(self) -> dict[str, Any]:
         return {**super().options(), "population_size": self.population_size, "sample_size": self.sample_size,
-                "zero_cost": self.zero_cost.options() if self.zero_cost else None, "scorer": None}
+                "zero_cost": self.zero_cost.options() if self.zero_cost else None, "scorer": None,
+                **self._limit_options()}
 
     def state_dict(self) -> dict[str, Any]:
         members = [[self.space.to_string(a), v] for a, v in self._population]

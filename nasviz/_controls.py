@@ -49,6 +49,9 @@ def _check_options(kind: str, options: Mapping | None, known: list[str]) -> dict
     return out
 
 
+#: the estimator a space gets by default when the current one does not serve it (accuracy before cost)
+PREFERRED = ("tabular", "surrogate", "train")
+
 class ControlPanel:
     """Dropdowns for space, searcher (black-box searchers and one-shot strategies) and estimator, a budget
     and a seed. ``*_options`` give each component's options by name; ``make_run()`` builds the Run."""
@@ -112,7 +115,8 @@ class ControlPanel:
         for dropdown, choices in ((self.searcher, method_choices(space)),
                                   (self.estimator, estimator_reg.names(space=space))):
             values = [c[1] if isinstance(c, tuple) else c for c in choices]
-            keep = dropdown.value if dropdown.value in values else (values[0] if values else None)
+            preferred = [v for v in PREFERRED if v in values]  # what measures accuracy before cost-only estimators
+            keep = dropdown.value if dropdown.value in values else (preferred or values or [None])[0]
             dropdown.options = choices
             dropdown.value = keep
         reasons = unavailable(space)

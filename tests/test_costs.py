@@ -16,7 +16,8 @@ def space():
 
 @pytest.fixture(scope="module")
 def table(space, tmp_path_factory):
-    return costs.LatencyTable.measure(space, device="cpu", warmup=1, repeats=5,
+    # refresh: another test may have measured this fingerprint in memory already, without this cache folder
+    return costs.LatencyTable.measure(space, device="cpu", warmup=1, repeats=5, refresh=True,
                                       cache=tmp_path_factory.mktemp("latency"))
 
 

@@ -71,8 +71,10 @@ def test_entries_say_which_spaces_they_serve():
     assert estimators.registry.spaces("tabular") == ("nb201", "nats_sss", "nb101")
     assert estimators.registry.supports("surrogate", "darts") and not estimators.registry.supports("surrogate", "nb201")
     assert "surrogate" not in estimators.names(space="nb201") and "train" in estimators.names(space="layers")
-    assert estimators.names(space="layers") == ["train", "zerocost"]
-    assert oneshot.names(space="layers") == [] and oneshot.names(space="nb201") == ["darts", "gdas"]
+    assert estimators.names(space="layers") == ["flops", "params", "train", "zerocost"]  # any space with build()
+    assert oneshot.names(space="layers") == []
+    assert oneshot.names(space="nb201") == ["darts", "enas", "fairnas", "gdas", "rsps", "spos"]
+    assert oneshot.names(space="mobilenet") == ["ofa", "proxyless"] and "latency" not in estimators.names(space="nb201")
     assert searchers.names(space="layers") == searchers.names()  # black-box searchers serve every space
     assert estimators.registry.why_not("train", "nb201") is None
     assert estimators.registry.why_not("tabular", "darts") == \
@@ -88,7 +90,7 @@ def test_registry_metadata_and_plural_names():
         reg.register("bad", spaces="nb201")(dict)
     with pytest.raises(UnknownNameError, match="registered one-shot strategies: any, only"):
         reg.create("nope")
-    with pytest.raises(UnknownNameError, match="registered one-shot strategies: darts, gdas"):
+    with pytest.raises(UnknownNameError, match="registered one-shot strategies: darts, enas, fairnas, gdas, ofa"):
         oneshot.create("dartz", space="nb201")
 
 
@@ -97,11 +99,11 @@ def test_control_panel_offers_what_fits_and_says_why_not():
     panel = nasviz.ControlPanel()
     panel.space.value = "layers"
     assert [v for _, v in panel.searcher.options] == searchers.names()
-    assert list(panel.estimator.options) == ["train", "zerocost"] and panel.estimator.value == "train"
+    assert list(panel.estimator.options) == ["flops", "params", "train", "zerocost"] and panel.estimator.value == "train"
     assert "the 'tabular' estimator serves the nb201, nats_sss, nb101 space(s), not 'layers'" in panel.note.value
     assert "the 'darts' one-shot strategy serves" in panel.note.value
     panel.space.value = "nb201"
     assert "oneshot:darts" in [v for _, v in panel.searcher.options]
     with pytest.raises(ValueError, match=r"serves the nb201, nats_sss, nb101 space\(s\), not 'layers'; "
-                                         r"for 'layers' choose from: train"):
+                                         r"for 'layers' choose from: flops, params, train"):
         nasviz.ControlPanel(space="layers", estimator="tabular")

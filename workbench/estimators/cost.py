@@ -56,7 +56,7 @@ class FlopsEstimator(_CountEstimator):
     name = metric = "flops"
 
 
-@register("latency")
+@register("latency", spaces=("mobilenet",))
 class LatencyEstimator(Estimator):
     """Latency (ms) predicted from a per-block table measured on ``device`` (``"auto"``: CUDA when present)."""
 
@@ -98,9 +98,6 @@ class LatencyEstimator(Estimator):
         return Result(objective=-predicted, metrics=metrics, cost_s=time.perf_counter() - start)
 
     def options(self) -> dict[str, Any]:
-        out = {"device": self.device, "batch_size": self.batch_size, "warmup": self.warmup, "repeats": self.repeats,
-               "num_threads": self.num_threads, "measure": self.measure}
-        if self._table is not None:
-            out["table"] = self._table.info.get("fingerprint")
-            out["device_name"] = self._table.info.get("device_name")
-        return out
+        # a table object is not plain data: a restored estimator measures again or loads this device's cached table
+        return {"device": self.device, "batch_size": self.batch_size, "warmup": self.warmup, "repeats": self.repeats,
+                "num_threads": self.num_threads, "cache": self.cache, "measure": self.measure, "table": None}

@@ -37,7 +37,7 @@ from workbench.records import EpochReport
 PHASES = ("largest", "kernel", "depth-1", "depth-2", "expand-1", "expand-2")
 
 
-@register("ofa")
+@register("ofa", spaces=("mobilenet",))
 class OnceForAll(OneShotStrategy):
     """Progressive shrinking of an elastic mobilenet network; ``specialise()`` picks a subnet per latency budget."""
 

@@ -30,7 +30,7 @@ from workbench.oneshot._base import SupernetStrategy
 from workbench.records import ArchDistribution
 
 
-@register("proxyless")
+@register("proxyless", spaces=("mobilenet",))
 class ProxylessNAS(SupernetStrategy):
     """Binarized-path weight training, two-path architecture gradients, a latency loss from the table."""
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from workbench.errors import OutOfSpaceError
 from workbench.spaces import register
-from workbench.spaces._base import SearchSpace
+from workbench.spaces._base import SearchSpace, as_choices, as_int
 
 MAX_TEXT = 4000  # characters: longer text is refused before it is parsed
 _TOKEN = re.compile(r"^k(\d{1,2})e(\d{1,2})$")
@@ -174,11 +174,8 @@ class MobileNetSpace(SearchSpace):
 
     def from_decisions(self, choices: Sequence[int]) -> tuple:
         decisions = self.decisions()
-        if len(choices) != len(decisions):
-            raise OutOfSpaceError(f"the mobilenet space needs {len(decisions)} decisions, got {len(choices)}")
-        for c, (name, options) in zip(choices, decisions):
-            if not 0 <= int(c) < len(options):
-                raise OutOfSpaceError(f"decision {name!r} = {c} out of range 0..{len(options) - 1}")
+        choices = [as_int(c, f"decision {name!r}", 0, len(options) - 1)
+                   for c, (name, options) in zip(as_choices(choices, len(decisions), "the mobilenet space"), decisions)]
         per_stage = 1 + 2 * max(self.depths)
         arch = []
         for s in range(self.num_stages):

@@ -126,7 +126,8 @@ def test_a_foreign_checkpoint_is_refused():
 EPOCHS = 4
 
 def _child(name: str, path: str) -> None:
-    """The run that gets killed: in a forked copy of this process (no second interpreter to start)."""
+    """The run that gets killed, in a fresh interpreter ("spawn": a forked copy of a process whose torch has
+    started its OpenMP threads can hang in its first parallel region)."""
     try:
         space, options = _setup(name)
         Run(space=space, strategy=name, strategy_options=options, budget=Budget(epochs=EPOCHS), seed=11, store=path,
@@ -148,7 +149,7 @@ def _reference(name: str, path) -> Run:
 
 def _kill_at_random_moment(name: str, path, rng: random.Random) -> int:
     """Run in a child process and SIGKILL it once ``k`` epochs are stored, plus a random delay."""
-    child = multiprocessing.get_context("fork").Process(target=_child, args=(name, str(path)), daemon=True)
+    child = multiprocessing.get_context("spawn").Process(target=_child, args=(name, str(path)), daemon=True)
     child.start()
     k = rng.randint(1, EPOCHS - 2)
     deadline = time.monotonic() + 240

@@ -151,7 +151,7 @@ def _kill_at_random_moment(name: str, path, rng: random.Random) -> int:
     """Run in a child process and SIGKILL it once ``k`` epochs are stored, plus a random delay."""
     child = multiprocessing.get_context("spawn").Process(target=_child, args=(name, str(path)), daemon=True)
     child.start()
-    k = rng.randint(1, EPOCHS - 2)
+    k = EPOCHS - 2  # kill inside epoch k+1 (or k+2): at a random moment within half an epoch after the k-th
     deadline = time.monotonic() + 240
     try:
         while True:
@@ -164,7 +164,9 @@ def _kill_at_random_moment(name: str, path, rng: random.Random) -> int:
             if done >= k:
                 break
             time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 0.3))  # anywhere inside a later epoch, or between two
+        stored = Store(path).epochs("killed")  # one epoch's time: the gap between the last two stored
+        epoch_s = stored[k - 1]["finished_at"] - stored[k - 2]["finished_at"]
+        time.sleep(rng.uniform(0.0, min(0.3, 0.5 * epoch_s)))
     finally:
         os.kill(child.pid, signal.SIGKILL)
         child.join()

@@ -51,7 +51,9 @@ def test_restore_rebuilds_components_given_as_objects(store_path):
     restored = Run.restore(run.id, store=str(store_path))
     assert restored.space.max_depth == 3
     assert restored.space.options() == space.options()
-    assert restored.searcher.options() == searcher.options() == {"seed": 5, "unique": True}
+    no_limits = {"constraint": None, "latency_table": None, "max_latency_ms": None, "max_flops": None,
+                 "max_params": None}
+    assert restored.searcher.options() == searcher.options() == {"seed": 5, "unique": True, **no_limits}
     assert restored.estimator.options() == estimator.options()
     assert restored.config == run.config
     assert [restored.searcher.ask() for _ in range(3)] == [searcher.ask() for _ in range(3)]

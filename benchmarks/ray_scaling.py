@@ -29,16 +29,24 @@ def load() -> str:
     return "load %.2f %.2f %.2f" % os.getloadavg()
 
 
-def timed_run(**kwargs) -> tuple[float, Run]:
+def timed_run(**kwargs) -> tuple[float, float]:
+    """Seconds of the whole run, and of its steady state: first to last finished trial, per trial after the first
+    (this leaves out starting Ray workers, each of which imports torch on its first evaluation)."""
+    from workbench.runs import TrialFinished
+
+    finished: list[float] = []
+    run = Run(**kwargs)
+    run.subscribe(lambda event: finished.append(time.perf_counter()) if isinstance(event, TrialFinished) else None)
     start = time.perf_counter()
-    run = Run(**kwargs).run()
-    return time.perf_counter() - start, run
+    run.run()
+    total = time.perf_counter() - start
+    return total, (finished[-1] - finished[0]) / max(1, len(finished) - 1)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", default=str(Path(__file__).resolve().parents[2] / "shared/data/nb201/nb201_table.csv"))
-    parser.add_argument("--evaluations", type=int, default=8, help="training trials per search")
+    parser.add_argument("--evaluations", type=int, default=12, help="training trials per search")
     parser.add_argument("--lookups", type=int, default=400, help="tabular trials per run")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
@@ -55,10 +63,11 @@ def main() -> None:
     for r in range(args.rounds):
         common = dict(space="nb201", searcher="random", estimator="train", estimator_options=TRAIN,
                       budget=Budget(evaluations=args.evaluations), seed=r)
-        one, _ = timed_run(**common, executor="ray", executor_options={"address": address, "max_concurrent": 1})
-        two, _ = timed_run(**common, executor="ray", executor_options={"address": address, "max_concurrent": 2})
+        one_total, one = timed_run(**common, executor="ray", executor_options={"address": address, "max_concurrent": 1})
+        two_total, two = timed_run(**common, executor="ray", executor_options={"address": address, "max_concurrent": 2})
         speedups.append(one / two)
-        print(f"  round {r}: 1 worker {one:.1f} s, 2 workers {two:.1f} s, speed-up {one / two:.2f}x "
+        print(f"  round {r}: 1 worker {one:.2f} s/trial ({one_total:.1f} s in all), 2 workers {two:.2f} s/trial "
+              f"({two_total:.1f} s in all): steady-state speed-up {one / two:.2f}x, whole runs {one_total / two_total:.2f}x "
               f"(limit {os.cpu_count()}x); {load()}")
     print(f"  median speed-up {statistics.median(speedups):.2f}x of a possible {os.cpu_count()}x "
           f"({statistics.median(speedups) / os.cpu_count():.0%} of the limit)")
@@ -72,14 +81,13 @@ def main() -> None:
                budget=Budget(evaluations=args.lookups), seed=0)
     rows = []
     for r in range(args.rounds):
-        inline, _ = timed_run(**tab)
-        per_task, _ = timed_run(**tab, executor="ray", executor_options={"address": address, "max_concurrent": 2})
-        batched, _ = timed_run(**tab, executor="ray",
+        _, inline = timed_run(**tab)
+        _, per_task = timed_run(**tab, executor="ray", executor_options={"address": address, "max_concurrent": 2})
+        _, batched = timed_run(**tab, executor="ray",
                                executor_options={"address": address, "max_concurrent": 2, "batch_size": 50})
-        n = args.lookups
-        rows.append((inline / n, per_task / n, batched / n))
-        print(f"  round {r}: inline {1e3 * inline / n:.3f} ms/trial, Ray 1 arch/task {1e3 * per_task / n:.3f} ms "
-              f"({per_task / inline:.0f}x), Ray 50 archs/task {1e3 * batched / n:.3f} ms ({batched / inline:.0f}x); "
+        rows.append((inline, per_task, batched))
+        print(f"  round {r}: inline {1e3 * inline:.3f} ms/trial, Ray 1 arch/task {1e3 * per_task:.3f} ms "
+              f"({per_task / inline:.0f}x), Ray 50 archs/task {1e3 * batched:.3f} ms ({batched / inline:.0f}x); "
               f"{load()}")
     inline, per_task, batched = (statistics.median(c) for c in zip(*rows))
     print(f"  median: Ray per task {per_task / inline:.0f}x inline, batched {batched / inline:.0f}x inline; "

@@ -176,7 +176,13 @@ def _kill_at_random_moment(name: str, path, rng: random.Random) -> int:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", STRATEGIES)
-def test_sigkill_at_a_random_moment_then_resume_is_bit_exact(name, tmp_path):
+def test_sigkill_at_a_random_moment_then_resume_is_bit_exact(name, tmp_path, monkeypatch):
+    from workbench import costs
+
+    # ProxylessNAS reads this device's latency table: the reference (here) and the killed run (in a child
+    # process) must use the same one, so it is measured once into a fresh cache that the child loads
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+    costs._MEMO.clear()
     path = tmp_path / "runs.sqlite"
     reference = _reference(name, path)
     stored = _kill_at_random_moment(name, path, random.Random(f"{name}-kill"))

@@ -41,13 +41,20 @@ def default_init_(network: nn.Module, generator: torch.Generator) -> nn.Module:
                 m.weight.uniform_(-bound, bound, generator=generator)
                 if m.bias is not None:
                     m.bias.uniform_(-bound, bound, generator=generator)
-            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
-                if m.affine:
-                    m.weight.fill_(1.0)
-                    m.bias.zero_()
-                if m.track_running_stats:
-                    m.reset_running_stats()
+            else:
+                reset_batch_norm(m)
     return network
+
+
+def reset_batch_norm(module) -> None:
+    """A batch-norm layer back to scale 1, shift 0 and fresh running statistics (other modules untouched)."""
+    if isinstance(module, nn.modules.batchnorm._BatchNorm):
+        with torch.no_grad():
+            if module.affine:
+                module.weight.fill_(1.0)
+                module.bias.zero_()
+        if module.track_running_stats:
+            module.reset_running_stats()
 
 
 def generator(seed: int) -> torch.Generator:

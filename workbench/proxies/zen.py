@@ -20,7 +20,7 @@ def zen(network, batch, *, seed: int = 0, alpha: float = 0.01) -> float:
     import torch
     from torch import nn
 
-    from workbench.proxies._common import WEIGHTED, generator, working_copy
+    from workbench.proxies._common import WEIGHTED, generator, reset_batch_norm, working_copy
 
     gen = generator(seed)
     net = working_copy(network)
@@ -37,12 +37,8 @@ def zen(network, batch, *, seed: int = 0, alpha: float = 0.01) -> float:
                 m.weight.normal_(0.0, 1.0, generator=gen)
                 if m.bias is not None:
                     m.bias.zero_()
-            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
-                if m.affine:
-                    m.weight.fill_(1.0)
-                    m.bias.zero_()
-                if m.track_running_stats:
-                    m.reset_running_stats()
+            else:
+                reset_batch_norm(m)
     x = torch.randn(batch[0].shape, generator=gen)
     eps = torch.randn(batch[0].shape, generator=gen)
     features: list[torch.Tensor] = []

@@ -6,6 +6,11 @@ from pathlib import Path
 
 import pytest
 
+# The tests' networks are tiny: one OpenMP thread runs them as fast as two, and stays fast when another job
+# holds the second core (two threads then spin against it). Set before torch is imported; a value given by
+# the caller wins.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("WORKBENCH_SHARED_DATA", ROOT.parent / "shared" / "data"))
 NB201_TABLE = SHARED_DATA / "nb201" / "nb201_table.csv"

@@ -44,6 +44,7 @@ def _read_csv(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_batch_of_black_box_search_over_two_searchers_and_three_seeds(tmp_path, nb201_table_path, monkeypatch,
                                                                         capsys):
     monkeypatch.setenv("WORKBENCH_NB201_TABLE", str(nb201_table_path))
@@ -103,6 +104,7 @@ FAILING = {
 }
 
 
+@pytest.mark.slow
 def test_a_failing_job_reports_its_error_and_the_others_finish(tmp_path, capsys):
     notebook = tmp_path / "fails_for_two.ipynb"
     notebook.write_text(json.dumps(FAILING))

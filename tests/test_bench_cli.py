@@ -75,6 +75,7 @@ def full_file(tmp_path_factory):
     return (root / "a.tar").read_bytes()
 
 
+@pytest.mark.slow
 def test_download_installs_a_converted_benchmark(server, cache, full_file, capsys):
     base, handler = server
     handler.files["/tss.tar"] = full_file

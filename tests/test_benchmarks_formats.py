@@ -87,6 +87,7 @@ def _check(table):
     assert table.best("cifar10", "test_acc", 200)[0] == A1
 
 
+@pytest.mark.slow
 def test_folder_tar_and_full_file_read_the_same(folder, tmp_path):
     _check(read_nats(folder, allow_pickle=True))
     tar_path = tmp_path / "NATS-tss-v1_0-3ffb9-simple.tar"
@@ -99,6 +100,7 @@ def test_folder_tar_and_full_file_read_the_same(folder, tmp_path):
     _check(benchmarks.read_source(full, allow_pickle=True))
 
 
+@pytest.mark.slow
 def test_legacy_pth_both_torch_layouts(tmp_path):
     torch = pytest.importorskip("torch")
     data = {**_meta(), "evaluated_indexes": {0, 1},

@@ -136,6 +136,7 @@ def test_any_arch_form_finds_the_same_row(tss, nb201):
     assert tss.query(arch, "cifar10", "test_acc", 200, seed=777) == 91.79
 
 
+@pytest.mark.slow
 def test_csv_and_naslib_imports_agree_and_merge(nb201_table_path, tmp_path):
     zen = need(SHARED_DATA / "nb201" / "naslib_nb201_zen.zip", "NASLib Zen-NAS zip")
     zc = need(SHARED_DATA / "nb201" / "naslib_zc_nasbench201_725.json", "NASLib zero-cost JSON")

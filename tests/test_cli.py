@@ -63,6 +63,7 @@ def test_errors_are_one_clear_line(args, message, tmp_path, nb201_table_path):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_without_loss_or_duplicates(tmp_path, nb201_table_path):
     # a table lookup that takes 50 ms: the mechanics of a training run (trials committed in batches every
     # 0.5 s, checkpoints, replay on resume) without the training
@@ -102,6 +103,7 @@ def test_killed_run_resumes_without_loss_or_duplicates(tmp_path, nb201_table_pat
     assert [round(t.objective, 6) for t in trials] == [round(t.objective, 6) for t in reference]
 
 
+@pytest.mark.slow
 def test_two_processes_write_one_store(tmp_path, nb201_table_path):
     store_path = tmp_path / "shared.sqlite"
     procs = [subprocess.Popen([sys.executable, "-m", "workbench.cli", "run", "--table", str(nb201_table_path),

@@ -21,6 +21,7 @@ def table(space, tmp_path_factory):
                                       cache=tmp_path_factory.mktemp("latency"))
 
 
+@pytest.mark.slow
 def test_analytic_costs_equal_the_counters(space):
     from workbench.nn.cost import count_flops, count_params
 

@@ -28,6 +28,7 @@ def _tiny_double_supernet(seed: int = 0):
     return model, batches, labels, buffers
 
 
+@pytest.mark.slow
 def test_second_order_gradient_matches_finite_differences():
     """d/dalpha L_val(w - xi * (grad_w L_train(w, alpha) + wd w + m buf), alpha), by central differences."""
     model, (xt, xv), (yt, yv), buffers = _tiny_double_supernet()
@@ -72,6 +73,7 @@ def test_second_order_gradient_matches_finite_differences():
     assert (first_order - numeric).abs().max() > 1e-3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("space_name", ["nb201", "darts"])
 @pytest.mark.parametrize("order", [1, 2])
 def test_darts_on_digits_moves_alphas_and_derives_an_arch_of_the_space(space_name, order):
@@ -143,6 +145,7 @@ def _final_alphas(run: Run) -> dict:
 OPTIONS = dict(TINY, batches_per_step=3, order=2)
 
 
+@pytest.mark.slow
 def test_uninterrupted_and_paused_stopped_resumed_runs_agree(store_path):
     """Pause after epoch 1, stop while paused, resume from the store: same alphas and records as one run."""
     reference = Run(space="nb201", strategy="darts", strategy_options=OPTIONS, budget=Budget(epochs=4), seed=7,
@@ -232,6 +235,7 @@ def test_each_epoch_asks_the_nb301_surrogate_on_the_darts_space(shared_data):
     assert 0.0 < run.epochs[0].metrics["derived_objective"] <= 100.0
 
 
+@pytest.mark.slow
 def test_pause_takes_effect_at_the_next_batch_and_resume_continues_exactly(store_path):
     options = dict(TINY, batches_per_step=4, order=1)
     reference = Run(space="nb201", strategy="darts", strategy_options=options, budget=Budget(epochs=2), seed=9,

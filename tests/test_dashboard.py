@@ -38,6 +38,7 @@ def tabular(nb201_table_path):
     return make
 
 
+@pytest.mark.slow
 def test_every_trial_reaches_the_history_in_few_redraws(tabular):
     run = tabular(evaluations=400)
     dash = nasviz.Dashboard(run, interval_s=0.1)

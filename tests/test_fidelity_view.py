@@ -56,6 +56,7 @@ def test_figures_carry_the_numbers():
     assert np.asarray(heat.data[0].z).tolist() == [[3, 3], [2, 4]] and "trained" in heat.layout.title.text
 
 
+@pytest.mark.slow
 def test_live_view_follows_two_runs(store_path):
     import nasviz
 

@@ -103,6 +103,7 @@ def _kill_points(seed: int, budget: int, kills: int) -> list[int]:
     return sorted(int(k) for k in rng.choice(np.arange(2, budget - 1), size=kills, replace=False))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("round_", range(ROUNDS))
 def test_tabular_search_killed_at_random_moments_resumes_exactly(tmp_path, nb201_table_path, round_):
     budget = 60
@@ -152,6 +153,7 @@ def test_concurrent_writers_lose_nothing(tmp_path, nb201_table_path):
     assert all(n == list(range(budget)) for n in rows.values())
 
 
+@pytest.mark.slow
 def test_two_live_resumes_of_one_run_second_is_refused(tmp_path, nb201_table_path):
     """Two processes resume one run: while the first runs, the second is refused with a clear message
     (not an IntegrityError); once the first has been killed, its lease is stale and a resume takes over."""

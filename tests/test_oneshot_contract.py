@@ -86,6 +86,7 @@ def test_step_reports_a_typed_epoch_and_derives_an_arch_of_the_space(name):
     assert options["seed"] == 0 and options["batch_size"] == TINY["batch_size"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", STRATEGIES)
 def test_state_dict_round_trip_continues_identically_even_inside_an_epoch(name):
     first = _make(name, seed=3)

@@ -89,6 +89,7 @@ def test_state_dict_round_trip_on_layers():
     assert b.q_table() == a.q_table()
 
 
+@pytest.mark.slow
 def test_metaqnn_on_digits_improves_over_its_random_warmup(tmp_path):
     """A real MetaQNN search: layers on 8x8 digits, each model trained from scratch. The models proposed
     after the epsilon = 1 warm-up are better on average than the warm-up's random ones."""

@@ -12,6 +12,7 @@ BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_con
 SMALL = {"channels": 8, "cells_per_stage": 1}
 
 
+@pytest.mark.slow
 def test_digits_training_reaches_a_sensible_accuracy(nb201):
     est = estimators.create("train", space=nb201, dataset="digits", epochs=4, build=SMALL, device="cpu", seed=0)
     result = est.evaluate(BEST)
@@ -47,6 +48,7 @@ def test_digits_splits_are_fixed_and_disjoint():
     assert abs(float(s.x_train.mean())) < 1e-4  # normalised on the training split
 
 
+@pytest.mark.slow
 def test_fashion_mnist_from_idx_files(fashion_mnist_dir):
     s = data.load("fashion-mnist", root=fashion_mnist_dir, limit=1000, download=False)
     assert s.x_train.shape == (1000, 1, 28, 28) and s.num_classes == 10

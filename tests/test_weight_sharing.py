@@ -154,6 +154,7 @@ def test_spos_chain_builds_networks_and_a_supernet_whose_paths_match_them():
     assert spaces.create("spos_chain", stages=[1, 1]).size() == 16
 
 
+@pytest.mark.slow
 def test_spos_searches_the_chain_on_fashion_mnist(fashion_mnist_dir):
     spos = oneshot.create("spos", space="spos_chain", data="fashion-mnist", data_options={"limit": 600},
                           batch_size=32, batches_per_step=4, seed=0, eval_examples=64, recal_batches=1, **SEARCH)
@@ -181,6 +182,7 @@ def _expected_reward(enas, x, y, n: int = 40) -> float:
     return float(np.mean([enas.reward(enas.sample_arch(rng), x, y) for _ in range(n)]))
 
 
+@pytest.mark.slow
 def test_enas_controller_expected_reward_rises():
     """On a tiny problem (a briefly trained NB201 supernet on digits, one held-out batch), REINFORCE steps
     raise the controller's expected reward (estimated from 40 samples before and after)."""

@@ -41,8 +41,9 @@ def timed_est(nb201, nb201_table):
     return estimators.create("tabular", space=nb201, benchmark=table, cost_s=77.7)
 
 
-def test_streams_draw_what_the_searchers_draws_draw():
+def test_streams_draw_what_the_searchers_draws_draw(monkeypatch):
     """Bounded draws across searches equal each generator's own, through extensions of the raw words."""
+    monkeypatch.setattr(_lockstep, "_CHUNK", 5)  # more words every few draws, the used ones dropped
     seeds = [0, 1, 7, 2**40 + 3]
     streams = _lockstep._Streams(seeds, 3)  # a few halves: most draws need more words
     refs = [FastDraws(np.random.default_rng(s)) for s in seeds]
@@ -89,7 +90,11 @@ def test_lockstep_equals_the_loop(nb201, est, name, options, budget, trace):
     assert (out[0].incumbents is not None) == trace
 
 
-def test_lockstep_equals_the_loop_for_given_searcher_seeds(nb201, est):
+def test_lockstep_equals_the_loop_for_given_searcher_seeds(nb201, est, monkeypatch):
+    # small batches of searches, few draws taken up front: batch ends and word extensions mid-search
+    monkeypatch.setattr(_lockstep, "_BATCH", 7)
+    monkeypatch.setattr(_lockstep, "_STEPS", 16)
+    monkeypatch.setattr(_lockstep, "_CHUNK", 50)
     for root in (0, 11, 2026):
         seeds = [int(s) for s in np.random.SeedSequence(root).generate_state(25)]
         _same_as_the_loop(nb201, est, searchers=["random", "re"], seeds=range(25), searcher_seeds=seeds, budget=90,

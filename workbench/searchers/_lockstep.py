@@ -41,6 +41,9 @@ _U32 = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
 _EDGES = 6
 _PLACE = 5 ** np.arange(_EDGES - 1, -1, -1, dtype=np.int64)  # base-5 place of each edge's op, edge 0 first
+_BATCH = 2048  # searches run together at most (bounds the memory of the raw draws)
+_STEPS = 1024  # steps whose draws are taken up front at most; more are taken as needed
+_CHUNK = 4096  # halves taken at a time after the first
 
 
 class _Streams:
@@ -48,7 +51,7 @@ class _Streams:
 
     def __init__(self, seeds: list[int], halves: int) -> None:
         self.gens = [np.random.default_rng(s).bit_generator for s in seeds]
-        self.halves = np.empty((len(seeds), 0), dtype=np.uint64)
+        self.halves = np.empty((len(seeds), 0), dtype=np.uint32)
         self.pos = np.zeros(len(seeds), dtype=np.int64)
         self.rows = np.arange(len(seeds))
         self.top = 0  # the largest cursor
@@ -56,15 +59,18 @@ class _Streams:
 
     def _take(self, halves: int) -> None:
         """Append ``halves`` more draws to every row (a fresh generator has no half word left over, and
-        whole words continue each stream exactly)."""
+        whole words continue each stream exactly), first dropping the halves every search has used."""
+        used = int(self.pos.min()) if len(self.pos) else 0
+        if used:
+            self.halves, self.pos, self.top = self.halves[:, used:], self.pos - used, self.top - used
         words = (halves + 1) // 2
-        new = np.stack([g.random_raw(words) for g in self.gens]).view(np.uint32).astype(np.uint64)
+        new = np.stack([g.random_raw(words) for g in self.gens]).view(np.uint32)
         self.halves = np.concatenate([self.halves, new], axis=1)
 
     def ensure(self, draws: int) -> None:
         """Make sure every search has ``draws`` more halves ahead of its cursor."""
         if self.top + draws > self.halves.shape[1]:
-            self._take(max(self.halves.shape[1], self.top + draws - self.halves.shape[1] + 64))
+            self._take(max(_CHUNK, draws))
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop the searches not in ``mask`` (finished ones)."""
@@ -74,7 +80,7 @@ class _Streams:
 
     def _next(self, s: int) -> int:
         if self.pos[s] >= self.halves.shape[1]:
-            self._take(256)
+            self._take(_CHUNK)
         value = int(self.halves[s, self.pos[s]])
         self.pos[s] += 1
         self.top = max(self.top, int(self.pos[s]))
@@ -86,7 +92,7 @@ class _Streams:
         if rng == 0:
             return np.zeros(len(self.pos), dtype=np.int64)
         excl = rng + 1
-        m = self.halves[self.rows, self.pos] * np.uint64(excl)
+        m = self.halves[self.rows, self.pos].astype(np.uint64) * np.uint64(excl)
         self.pos += 1
         self.top += 1
         threshold = (0x100000000 - excl) % excl
@@ -120,11 +126,17 @@ class Plan:
 
     def run(self, seeds: list[int], trace: bool = False) -> list[dict[str, Any]]:
         """The searches of ``seeds`` (the searchers' seeds), in order, as dicts of ``SearchSummary`` fields.
-        ``wall_seconds`` is the engine's elapsed time divided by the number of searches (they run together)."""
+        They run in batches of up to ``_BATCH`` searches; each search's ``wall_seconds`` is its batch's
+        elapsed time divided by the batch's number of searches (they run together)."""
+        out: list[dict[str, Any]] = []
+        for lo in range(0, len(seeds), _BATCH):
+            out += self._run_batch(list(seeds[lo:lo + _BATCH]), trace)
+        return out
+
+    def _run_batch(self, seeds: list[int], trace: bool) -> list[dict[str, Any]]:
         start = time.perf_counter()
         n = len(seeds)
-        steps_known = self.max_evals != math.inf
-        horizon = math.ceil(self.max_evals) if steps_known else 256
+        horizon = min(math.ceil(self.max_evals), _STEPS) if self.max_evals != math.inf else _STEPS
         streams = _Streams(seeds, sum(self._draws_per_step(t) for t in range(horizon)) + 16)
         P, S = self.population, self.sample
         ring_code = np.zeros((n, P), dtype=np.int64)

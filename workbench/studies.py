@@ -15,6 +15,13 @@ built once and shared (a tabular estimator's arch-to-row index is built once per
 included, as ``workbench run`` does. ``record="summary"`` keeps only each search's summary (best arch,
 its objective and metrics, evaluations, simulated seconds): a plain ask/evaluate/tell loop with the same
 budget semantics, no store and no events, for studies of thousands of searches.
+
+Summaries of RE and random searches on the NB201 table (a plain tabular estimator, a budget of evaluations
+and/or simulated seconds) run in lockstep (``workbench.searchers._lockstep``): all seeds of a searcher at
+once, as numpy arrays across searches, drawing exactly what each search's own generator draws, so the
+summaries equal the loop's field for field (``wall_seconds`` excepted: there each search's share of the
+engine's time). ``lockstep=False`` forces the loop. In lockstep, ``progress`` is called for each search
+once the engine has run them all.
 """
 from __future__ import annotations
 
@@ -97,7 +104,7 @@ def study(*, space: Any = "nb201", searchers: Sequence[str] | str = ("random", "
           seeds: int | Iterable[int] = 10, estimator: Any = "tabular", estimator_options: Mapping | None = None,
           searcher_options: Mapping[str, Mapping] | None = None, budget: Any = 100, store: Any = None,
           record: str = "trials", searcher_seeds: Sequence[int] | None = None, trace: bool = False,
-          progress: Callable[[int, int], None] | None = None) -> StudyResult:
+          progress: Callable[[int, int], None] | None = None, lockstep: bool | None = None) -> StudyResult:
     """Run every searcher in ``searchers`` once per seed in ``seeds`` (an int ``n`` means ``range(n)``).
 
     ``estimator`` is a registered name (built once with ``estimator_options``) or an estimator object;
@@ -106,6 +113,10 @@ def study(*, space: Any = "nb201", searchers: Sequence[str] | str = ("random", "
     same for every searcher) instead of deriving them as a ``Run`` does. ``progress(done, total)`` is called
     after each search. ``store`` (a path or ``Store``; default in memory) receives every run and trial with
     ``record="trials"``.
+
+    ``lockstep`` (``record="summary"`` only): None runs a searcher's searches in lockstep where that engine
+    applies (see the module's docstring; the same summaries, faster), False always runs the loop, True
+    requires the engine and raises ValueError saying why where it does not apply.
     """
     from workbench import estimators, spaces
     from workbench.runs.run import _as_budget, child_seeds
@@ -131,13 +142,32 @@ def study(*, space: Any = "nb201", searchers: Sequence[str] | str = ("random", "
         from workbench.runs import Store
 
         store = Store(store) if isinstance(store, str) or hasattr(store, "__fspath__") else (store or Store())
+    if lockstep and record != "summary":
+        raise ValueError('lockstep=True needs record="summary"')
     total, done = len(names) * len(seed_list), 0
     out: list[SearchSummary] = []
     start = time.perf_counter()
     for name in names:
         opts = options.get(name, {})
-        for i, seed in enumerate(seed_list):
-            sseed = int(searcher_seeds[i]) if searcher_seeds is not None else child_seeds(seed, 3)[0]
+        sseeds = [int(searcher_seeds[i]) if searcher_seeds is not None else child_seeds(seed, 3)[0]
+                  for i, seed in enumerate(seed_list)]
+        engine = None
+        if record == "summary" and lockstep is not False and seed_list:
+            from workbench.searchers import _lockstep
+
+            engine = _lockstep.plan(space_obj, name, opts, estimator, budget)
+            if isinstance(engine, str):
+                if lockstep:
+                    raise ValueError(f"no lockstep engine for searcher {name!r}: {engine}")
+                engine = None
+        if engine is not None:
+            for seed, sseed, fields in zip(seed_list, sseeds, engine.run(sseeds, trace)):
+                out.append(SearchSummary(name, seed, sseed, **fields))
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+            continue
+        for seed, sseed in zip(seed_list, sseeds):
             if record == "trials":
                 out.append(_recorded_search(space_obj, name, opts, estimator, budget, seed, sseed, store, trace))
             else:

@@ -18,7 +18,7 @@ def test_fast_draws_equal_numpy_call_by_call():
         plain, fast = np.random.default_rng(seed), FastDraws(np.random.default_rng(seed))
         script = np.random.default_rng(seed + 1000)
         for _ in range(50):
-            kind = int(script.integers(5))
+            kind = int(script.integers(6))
             if kind == 0:
                 a, b = plain.integers(0, 5, size=6), fast.integers(0, 5, size=6)
             elif kind == 1:
@@ -30,10 +30,57 @@ def test_fast_draws_equal_numpy_call_by_call():
                 a, b = plain.choice(n, size=k, replace=False), fast.choice(n, size=k, replace=False)
             elif kind == 3:  # not a fast path: the real generator, put where the fast draws left it
                 a, b = plain.random(), fast.random()
-            else:
+            elif kind == 4:
                 a, b = plain.integers(3, 10**9), fast.integers(3, 10**9)
+            else:  # below(n): integers(n) as a plain int
+                n = int(script.integers(1, 30))
+                a, b = int(plain.integers(n)), fast.below(n)
+                assert type(b) is int
             np.testing.assert_array_equal(a, b)
         assert fast.bit_generator.state == plain.bit_generator.state
+
+
+def test_a_search_loops_trial_equals_the_dataclass_trial():
+    from workbench.runs.events import Trial
+
+    fast = Trial._finished(3, "arch", None, "failed", "boom", 0.5, 7.0, 1.25, 99.0)
+    slow = Trial(3, "arch", None, "failed", "boom", 0.5, 7.0, 1.25, 99.0)
+    assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+    with pytest.raises(AttributeError):
+        fast.number = 4  # frozen, as every Trial
+
+
+def _floyd_reference(fd: FastDraws, a: int, size: int) -> list[int]:
+    """``choice(a, size, replace=False)`` as numpy computes it, one ``_bounded`` draw at a time."""
+    chosen: list[int] = []
+    for j in range(a - size, a):
+        val = fd._bounded(j)
+        chosen.append(j if val in chosen else val)
+    for i in range(size - 1, 0, -1):
+        k = fd._bounded(i)
+        chosen[i], chosen[k] = chosen[k], chosen[i]
+    return chosen
+
+
+@pytest.mark.parametrize("start", [0, 1, 5])
+def test_inlined_draws_take_the_same_halves_through_rejections_and_refills(start):
+    """Halves of 0 are rejected by Lemire's test (they force a redraw); the inlined draws of
+    ``sample_indices`` and ``below`` must take exactly the halves ``_bounded`` takes, across refills."""
+    crafted = [0, 7, 0, 0, 123456789, 0, 4000000000, 0, 1][start:]
+    fast, ref = FastDraws(np.random.default_rng(9)), FastDraws(np.random.default_rng(9))
+    for fd in (fast, ref):
+        fd._begin()
+        fd._halves, fd._prefix = list(crafted), 0
+    script = np.random.default_rng(start)
+    for _ in range(400):
+        if script.random() < 0.5:
+            a = int(script.integers(1, 12))
+            size = int(script.integers(0, a + 1))
+            assert fast.sample_indices(a, size) == _floyd_reference(ref, a, size)
+        else:
+            n = int(script.integers(1, 30))
+            assert fast.below(n) == ref._bounded(n - 1)
+        assert fast._done + fast._pos == ref._done + ref._pos
 
 
 def test_tabular_index_is_shared_and_resolves_every_form(nb201, nb201_table):

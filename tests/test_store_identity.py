@@ -114,6 +114,19 @@ def test_lease_is_exclusive_and_released(store_path):
     store.release_lease("r", Store(store_path).acquire_lease("r"))
 
 
+def test_in_memory_store_lease_is_exclusive_and_released():
+    store = Store()  # seen by this process alone: the lease is kept in memory, without a heartbeat thread
+    token = store.acquire_lease("r1")
+    with pytest.raises(RunLeasedError, match="r1"):
+        store.acquire_lease("r1")
+    assert store.lease_holder("r1")["token"] == token and store.renew_lease("r1", token)
+    store.release_lease("r1", "not-the-token")
+    assert store.lease_holder("r1") is not None
+    store.release_lease("r1", token)
+    assert store.lease_holder("r1") is None and not store.renew_lease("r1", token)
+    store.acquire_lease("r1")
+
+
 def test_stale_heartbeat_is_taken_over(store_path, monkeypatch):
     store = Store(store_path)
     store.acquire_lease("r")

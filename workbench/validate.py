@@ -7,6 +7,7 @@ refuses seeds outside ``0..SEED_MAX``.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import typing
 from typing import Any, Callable, Mapping
@@ -32,7 +33,8 @@ def check_seed(seed: Any, what: str = "seed") -> int | None:
     return int(seed)
 
 
-def accepted_options(factory: Callable, implicit: tuple[str, ...] = ("space",)) -> list[str] | None:
+@functools.lru_cache(maxsize=512)  # a factory's signature does not change: read it once per process
+def accepted_options(factory: Callable, implicit: tuple[str, ...] = ("space",)) -> tuple[str, ...] | None:
     """The keyword options ``factory`` takes (without ``implicit`` ones); None if it takes ``**kwargs``."""
     try:
         params = inspect.signature(factory).parameters.values()
@@ -40,7 +42,7 @@ def accepted_options(factory: Callable, implicit: tuple[str, ...] = ("space",)) 
         return None
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
         return None
-    return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in implicit]
+    return tuple(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in implicit)
 
 
 def check_options(factory: Callable, options: Mapping[str, Any], *, kind: str, name: str,
@@ -52,7 +54,7 @@ def check_options(factory: Callable, options: Mapping[str, Any], *, kind: str, n
         if unknown:
             listed = ", ".join(accepted) or "none"
             raise OptionError(f"{kind} {name!r} has no option {unknown[0]!r}; accepted options: {listed}")
-    hints = _hints(factory)
+    hints = _hints(factory) if options else {}
     for key, value in options.items():
         expected = _simple_types(hints.get(key))
         if expected is None or _matches(value, expected):
@@ -65,6 +67,7 @@ def check_options(factory: Callable, options: Mapping[str, Any], *, kind: str, n
 _WORDS = {int: "an integer", float: "a number", bool: "true/false", str: "a text", type(None): "null"}
 
 
+@functools.lru_cache(maxsize=512)
 def _hints(factory: Callable) -> dict[str, Any]:
     target = factory.__init__ if inspect.isclass(factory) else factory
     try:

@@ -349,46 +349,49 @@ class Run:
         max_evals = budget.evaluations if budget.evaluations is not None else math.inf
         max_sim = budget.sim_seconds if budget.sim_seconds is not None else math.inf
         general = budget.wall_seconds is not None or budget.epochs is not None
-        while len(self._trials) < max_evals and self._sim_time < max_sim and not (general and self._budget_done()):
-            if not self._resume_flag.is_set():
+        # the loop below runs thousands of times a second on a table: the bound methods are looked up once
+        ask, tell, evaluate = self.searcher.ask, self.searcher.tell, self.estimator.evaluate
+        to_string, add, finished = self.space.to_string, writer.add, self._trial_finished
+        resumed, stopped = self._resume_flag.is_set, self._stop_flag.is_set
+        perf, monotonic, now = time.perf_counter, time.monotonic, time.time
+        every, trials = self.checkpoint_every, self._trials
+        while len(trials) < max_evals and self._sim_time < max_sim and not (general and self._budget_done()):
+            if not resumed():
                 writer.flush()  # a paused run's store holds every finished trial
                 if not self._wait_if_paused():
                     break
-            elif self._stop_flag.is_set():
+            elif stopped():
                 self._sync_status()  # publish "stopping" from this (the worker's) thread
                 break
-            number = len(self._trials)
-            arch = self.searcher.ask()
-            text = self.space.to_string(arch)
-            t0 = time.perf_counter()
+            number = len(trials)
+            arch = ask()
+            text = to_string(arch)
+            t0 = perf()
             try:
-                result = self.estimator.evaluate(arch)
+                result = evaluate(arch)
                 status, error = "ok", None
             except EvaluationError as exc:  # e.g. a NaN loss: the trial fails, the search goes on
                 result, status, error = None, "failed", f"{type(exc).__name__}: {exc}"
-            wall = time.perf_counter() - t0
+            wall = perf() - t0
             if result is not None:
-                self.searcher.tell(arch, result)
+                tell(arch, result)
                 self._sim_time += result.cost_s
-            trial = Trial(number, text, result, status, error, wall_s=wall, sim_time_s=self._sim_time,
-                          elapsed_s=self._elapsed_before + (time.monotonic() - started), finished_at=time.time())
-            checkpoint = None
-            if (number + 1) % self.checkpoint_every == 0:
-                checkpoint = {"searcher": self.searcher.state_dict()}
-            writer.add(trial, checkpoint)
-            self._trial_finished(trial)
-        if self._trials and len(self._trials) % self.checkpoint_every:
-            writer.checkpoint(len(self._trials), {"searcher": self.searcher.state_dict()})
+            trial = Trial._finished(number, text, result, status, error, wall, self._sim_time,
+                                    self._elapsed_before + (monotonic() - started), now())
+            add(trial, {"searcher": self.searcher.state_dict()} if (number + 1) % every == 0 else None)
+            finished(trial)
+        if trials and len(trials) % every:
+            writer.checkpoint(len(trials), {"searcher": self.searcher.state_dict()})
 
     def _trial_finished(self, trial: Trial) -> None:
-        """Publish the trial; with no subscriber, the same bookkeeping without building event objects."""
+        """Publish the trial; with no subscriber, the same bookkeeping without building event objects (an
+        append and an assignment, each atomic: a reader holding ``_state_lock`` sees a consistent list)."""
         if self._listeners:
             self._publish(TrialFinished(self.id, trial.finished_at, trial, trial.number + 1))
             return
-        with self._state_lock:
-            self._trials.append(trial)
-            if trial.ok and (self._best is None or trial.objective > self._best.objective):
-                self._best = trial
+        self._trials.append(trial)
+        if trial.status == "ok" and (self._best is None or trial.result.objective > self._best.result.objective):
+            self._best = trial
 
     def _oneshot_loop(self) -> None:
         """One ``step()`` per epoch; each finished epoch is stored with the strategy's checkpoint in one

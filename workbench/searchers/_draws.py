@@ -57,6 +57,19 @@ class FastDraws:
         self._halves = self._bg.random_raw(_WORDS).view(np.uint32).tolist()
         self._pos = 0
 
+    def _extend(self) -> None:
+        """Append fresh words to the halves not yet used (keeping the last one used, which ``sync`` reads)."""
+        cut = max(self._pos - 1, 0)
+        self._done += cut
+        self._halves = self._halves[cut:] + self._bg.random_raw(_WORDS).view(np.uint32).tolist()
+        self._pos -= cut
+
+    def _restock(self, need: int) -> tuple[list[int], int]:
+        """``(halves, position)`` with at least ``need`` unused halves."""
+        if len(self._halves) - self._pos < need:
+            self._extend()
+        return self._halves, self._pos
+
     def _next32(self) -> int:
         try:
             value = self._halves[self._pos]
@@ -78,10 +91,15 @@ class FastDraws:
             m = self._halves[0] * excl
         self._pos += 1
         if (m & _U32) < excl:
-            threshold = (0x100000000 - excl) % excl
-            while (m & _U32) < threshold:
-                m = self._next32() * excl
+            m = self._reject(m, excl)
         return m >> 32
+
+    def _reject(self, m: int, excl: int) -> int:
+        """Lemire's rejection step (rare for small ranges): redraw while ``m``'s low half is under the threshold."""
+        threshold = (0x100000000 - excl) % excl
+        while (m & _U32) < threshold:
+            m = self._next32() * excl
+        return m
 
     def sync(self) -> np.random.Generator:
         """Put the real generator where the draws so far leave it; returns it."""
@@ -124,6 +142,24 @@ class FastDraws:
             return np.array([low + bounded(rng) for _ in range(size)], dtype=np.int64)
         return self.sync().integers(low, high, size=size, dtype=dtype, endpoint=endpoint)
 
+    def below(self, n: int) -> int:
+        """``int(integers(n))`` for a Python int ``n >= 1``: the same value, without building a numpy scalar."""
+        if type(n) is int and 0 < n <= _U32:
+            if not self._live:
+                self._begin()
+            if n == 1:
+                return 0
+            try:  # _bounded(n - 1), inlined
+                m = self._halves[self._pos] * n
+            except IndexError:
+                self._refill()
+                m = self._halves[0] * n
+            self._pos += 1
+            if (m & _U32) < n:
+                m = self._reject(m, n)
+            return m >> 32
+        return int(self.sync().integers(n))
+
     def choice(self, a, size=None, replace=True, p=None, axis=0, shuffle=True):
         if (type(a) is int and type(size) is int and not replace and p is None and axis == 0 and shuffle
                 and 0 <= size <= a <= 10000):
@@ -136,14 +172,32 @@ class FastDraws:
             return self.sync().choice(a, size=size, replace=False).tolist()
         if not self._live:
             self._begin()
-        bounded = self._bounded
+        halves, pos = self._restock(2 * size)  # one half per draw below, unless one is rejected
         chosen: list[int] = []
-        for j in range(a - size, a):  # Floyd's algorithm
-            val = bounded(j)
+        for j in range(a - size, a):  # Floyd's algorithm; each draw is _bounded(j), inlined
+            if j == 0:
+                val = 0
+            else:
+                excl = j + 1
+                m = halves[pos] * excl
+                pos += 1
+                if (m & _U32) < excl:
+                    self._pos = pos
+                    m = self._reject(m, excl)
+                    halves, pos = self._restock(2 * size)
+                val = m >> 32
             chosen.append(j if val in chosen else val)
         for i in range(size - 1, 0, -1):  # numpy's shuffle of the sample
-            k = bounded(i)
+            excl = i + 1
+            m = halves[pos] * excl
+            pos += 1
+            if (m & _U32) < excl:
+                self._pos = pos
+                m = self._reject(m, excl)
+                halves, pos = self._restock(2 * size)
+            k = m >> 32
             chosen[i], chosen[k] = chosen[k], chosen[i]
+        self._pos = pos
         return chosen
 
     @property

@@ -30,6 +30,7 @@ _OP_INDEX = {op: i for i, op in enumerate(OPS)}
 
 NB201Arch = tuple  # a tuple of 6 op names, in EDGES order
 _MEMBERS = frozenset(itertools.product(OPS, repeat=len(EDGES)))
+_TEXTS: dict[NB201Arch, str] = {}  # arch -> its text, filled as archs are written
 _OTHER_OPS = {op: tuple(other for other in OPS if other != op) for op in OPS}
 _OP = "(" + "|".join(OPS) + ")"
 _CANONICAL = re.compile(rf"\|{_OP}~0\|\+\|{_OP}~0\|{_OP}~1\|\+\|{_OP}~0\|{_OP}~1\|{_OP}~2\|")
@@ -97,7 +98,12 @@ class NB201Space(SearchSpace):
     edges = EDGES
 
     def to_string(self, arch: Any) -> str:
-        return arch_string(self.validate(arch))
+        try:
+            return _TEXTS[arch]  # an arch of the space seen before
+        except (KeyError, TypeError):
+            valid = self.validate(arch)
+            text = _TEXTS[valid] = arch_string(valid)  # at most 15,625 texts
+            return text
 
     def from_string(self, text: str) -> NB201Arch:
         return parse_arch_string(text)
@@ -164,9 +170,10 @@ class NB201Space(SearchSpace):
 
     def mutate(self, arch: Any, rng: np.random.Generator) -> NB201Arch:
         arch = list(self.validate(arch))
-        edge = int(rng.integers(len(EDGES)))
+        below = getattr(rng, "below", None)  # FastDraws: the same draws as integers(n), as plain ints
+        edge = below(len(EDGES)) if below is not None else int(rng.integers(len(EDGES)))
         choices = _OTHER_OPS[arch[edge]]  # the other ops, in OPS order
-        arch[edge] = choices[int(rng.integers(len(choices)))]
+        arch[edge] = choices[below(len(choices)) if below is not None else int(rng.integers(len(choices)))]
         return tuple(arch)
 
     def neighbours(self, arch: Any) -> list[NB201Arch]:

@@ -148,6 +148,38 @@ def time_steps(step, batches, steps: int) -> float:
     return (time.perf_counter() - t0) / steps
 
 
+def have_xautodl() -> bool:
+    """True when the peer (xautodl) can be imported; else say that only ours is timed."""
+    try:
+        import xautodl  # noqa: F401
+    except ImportError:
+        print("xautodl is not installed (pip install --no-deps xautodl pyyaml): timing ours alone")
+        return False
+    return True
+
+
+def compare(label: str, ours, peer, batches, rounds: int, steps: int) -> None:
+    """Warm both steps up, then time them in alternating rounds: print every round with the load average,
+    then the medians and (with a peer) the ratio ours/xautodl."""
+    for impl in (ours, peer):  # warm up (allocator, oneDNN primitive caches)
+        if impl is not None:
+            time_steps(impl, batches, 2)
+    t_ours, t_peer = [], []
+    for r in range(rounds):
+        t_ours.append(time_steps(ours, batches, steps))
+        line = f"  {label} round {r + 1}: ours {t_ours[-1] * 1e3:8.1f} ms/step"
+        if peer is not None:
+            t_peer.append(time_steps(peer, batches, steps))
+            line += f"   xautodl {t_peer[-1] * 1e3:8.1f} ms/step   ratio {t_ours[-1] / t_peer[-1]:.2f}x"
+        print(f"{line}   {load_average()}", flush=True)
+    mo = statistics.median(t_ours)
+    line = f"{label} median: ours {mo * 1e3:8.1f} ms/step"
+    if peer is not None:
+        mp = statistics.median(t_peer)
+        line += f"   xautodl {mp * 1e3:8.1f} ms/step   ratio ours/xautodl {mo / mp:.2f}x"
+    print(f"{line}   {load_average()}", flush=True)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
@@ -162,36 +194,12 @@ def main(argv=None) -> int:
     xs, ys = torch.from_numpy(x), torch.from_numpy(y)
     batches = [(xs[i * 128: i * 128 + 64], ys[i * 128: i * 128 + 64], xs[i * 128 + 64: i * 128 + 128],
                 ys[i * 128 + 64: i * 128 + 128]) for i in range(4)]
-    try:
-        import xautodl  # noqa: F401
-
-        have_peer = True
-    except ImportError:
-        have_peer = False
-        print("xautodl is not installed (pip install --no-deps xautodl pyyaml): timing ours alone")
-
+    have_peer = have_xautodl()
     print(f"NB201 supernet C=16 N=5, batch 64 of {source}; torch {torch.__version__}, {args.threads} thread(s); "
           f"median of {args.rounds} rounds x {args.steps} steps", flush=True)
     for order in args.orders:
-        ours = make_ours(x, y, order, args.seed)
         peer = make_peer(order, args.seed) if have_peer else None
-        for impl in (ours, peer):  # warm up (allocator, oneDNN primitive caches)
-            if impl is not None:
-                time_steps(impl, batches, 2)
-        t_ours, t_peer = [], []
-        for r in range(args.rounds):
-            t_ours.append(time_steps(ours, batches, args.steps))
-            line = f"  order {order} round {r + 1}: ours {t_ours[-1] * 1e3:8.1f} ms/step"
-            if peer is not None:
-                t_peer.append(time_steps(peer, batches, args.steps))
-                line += f"   xautodl {t_peer[-1] * 1e3:8.1f} ms/step   ratio {t_ours[-1] / t_peer[-1]:.2f}x"
-            print(f"{line}   {load_average()}", flush=True)
-        mo = statistics.median(t_ours)
-        line = f"order {order} median: ours {mo * 1e3:8.1f} ms/step"
-        if peer is not None:
-            mp = statistics.median(t_peer)
-            line += f"   xautodl {mp * 1e3:8.1f} ms/step   ratio ours/xautodl {mo / mp:.2f}x"
-        print(f"{line}   {load_average()}", flush=True)
+        compare(f"order {order}", make_ours(x, y, order, args.seed), peer, batches, args.rounds, args.steps)
     return 0
 
 

@@ -49,16 +49,6 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     subnets = [space.sample(rng) for _ in range(args.rounds * args.steps)]
 
-    def ofa_setting(arch):
-        ks, es, ds = [], [], []
-        for stage in arch:
-            ds.append(len(stage))
-            for i in range(4):
-                k, e = stage[i] if i < len(stage) else (3, 3)
-                ks.append(k)
-                es.append(e)
-        return {"ks": ks, "e": es, "d": ds}
-
     def step(net, set_largest, set_sub, opt, arch):
         opt.zero_grad(set_to_none=True)
         set_largest()
@@ -73,7 +63,7 @@ def main() -> None:
     runners = {
         "workbench": (ours, lambda: ours.set_active(ours.largest), ours.set_active,
                       torch.optim.SGD(ours.parameters(), lr=0.01, momentum=0.9)),
-        "ofa": (theirs, theirs.set_max_net, lambda a: theirs.set_active_subnet(**ofa_setting(a)),
+        "ofa": (theirs, theirs.set_max_net, lambda a: theirs.set_active_subnet(**space.to_ofa(a)),
                 torch.optim.SGD(theirs.parameters(), lr=0.01, momentum=0.9)),
     }
     for net, set_largest, set_sub, opt in runners.values():  # warm-up

@@ -17,9 +17,7 @@ round); the medians are compared.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import statistics
 import sys
 from pathlib import Path
 
@@ -29,7 +27,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from darts_step import NB201_OPS, images_32x32, time_steps  # noqa: E402
+from darts_step import NB201_OPS, compare, have_xautodl, images_32x32  # noqa: E402
 
 from workbench import oneshot, spaces  # noqa: E402
 from workbench.data import Splits  # noqa: E402
@@ -103,36 +101,14 @@ def main(argv=None) -> int:
     x, y, source = images_32x32(64 * 4, args.seed)
     xs, ys = torch.from_numpy(x), torch.from_numpy(y)
     batches = [(xs[i * 64: (i + 1) * 64], ys[i * 64: (i + 1) * 64]) for i in range(4)]
-    try:
-        import xautodl  # noqa: F401
-
-        have_peer = True
-    except ImportError:
-        have_peer = False
-        print("xautodl is not installed (pip install --no-deps xautodl pyyaml): timing ours alone")
+    have_peer = have_xautodl()
     print(f"NB201 supernet C=16 N=5, batch 64 of {source}; torch {torch.__version__}, {args.threads} thread(s); "
           f"median of {args.rounds} rounds x {args.steps} steps", flush=True)
     for method in args.methods:
         drawn: list = []
         ours = make_ours(method, x, y, args.seed, drawn)
         peer = make_peer(method, args.seed, drawn) if have_peer else None
-        for impl in (ours, peer):  # warm up (allocator, oneDNN primitive caches)
-            if impl is not None:
-                time_steps(impl, batches, 2)
-        t_ours, t_peer = [], []
-        for r in range(args.rounds):
-            t_ours.append(time_steps(ours, batches, args.steps))
-            line = f"  {method} round {r + 1}: ours {t_ours[-1] * 1e3:7.1f} ms"
-            if peer is not None:
-                t_peer.append(time_steps(peer, batches, args.steps))
-                line += f"  xautodl {t_peer[-1] * 1e3:7.1f} ms"
-            print(f"{line}  load {os.getloadavg()[0]:.1f}", flush=True)
-        mo = statistics.median(t_ours)
-        line = f"{method}: ours {mo * 1e3:8.1f} ms/step"
-        if peer is not None:
-            mp = statistics.median(t_peer)
-            line += f"   xautodl {mp * 1e3:8.1f} ms/step   ratio ours/xautodl {mo / mp:.2f}x"
-        print(line, flush=True)
+        compare(method, ours, peer, batches, args.rounds, args.steps)
     return 0
 
 

@@ -50,39 +50,6 @@ def test_a_search_loops_trial_equals_the_dataclass_trial():
         fast.number = 4  # frozen, as every Trial
 
 
-def _floyd_reference(fd: FastDraws, a: int, size: int) -> list[int]:
-    """``choice(a, size, replace=False)`` as numpy computes it, one ``_bounded`` draw at a time."""
-    chosen: list[int] = []
-    for j in range(a - size, a):
-        val = fd._bounded(j)
-        chosen.append(j if val in chosen else val)
-    for i in range(size - 1, 0, -1):
-        k = fd._bounded(i)
-        chosen[i], chosen[k] = chosen[k], chosen[i]
-    return chosen
-
-
-@pytest.mark.parametrize("start", [0, 1, 5])
-def test_inlined_draws_take_the_same_halves_through_rejections_and_refills(start):
-    """Halves of 0 are rejected by Lemire's test (they force a redraw); the inlined draws of
-    ``sample_indices`` and ``below`` must take exactly the halves ``_bounded`` takes, across refills."""
-    crafted = [0, 7, 0, 0, 123456789, 0, 4000000000, 0, 1][start:]
-    fast, ref = FastDraws(np.random.default_rng(9)), FastDraws(np.random.default_rng(9))
-    for fd in (fast, ref):
-        fd._begin()
-        fd._halves, fd._prefix = list(crafted), 0
-    script = np.random.default_rng(start)
-    for _ in range(400):
-        if script.random() < 0.5:
-            a = int(script.integers(1, 12))
-            size = int(script.integers(0, a + 1))
-            assert fast.sample_indices(a, size) == _floyd_reference(ref, a, size)
-        else:
-            n = int(script.integers(1, 30))
-            assert fast.below(n) == ref._bounded(n - 1)
-        assert fast._done + fast._pos == ref._done + ref._pos
-
-
 def test_tabular_index_is_shared_and_resolves_every_form(nb201, nb201_table):
     one = estimators.create("tabular", space=nb201, benchmark=nb201_table)
     two = estimators.create("tabular", space=nb201, benchmark=nb201_table, metric="val_acc", epochs=12)

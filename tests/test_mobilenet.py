@@ -39,17 +39,6 @@ def test_build_runs_and_neighbours_are_one_change(space):
     assert space.size() > 10**18
 
 
-def _ofa_setting(arch):
-    ks, es, ds = [], [], []
-    for stage in arch:
-        ds.append(len(stage))
-        for i in range(4):
-            k, e = stage[i] if i < len(stage) else (3, 3)
-            ks.append(k)
-            es.append(e)
-    return ks, es, ds
-
-
 @pytest.mark.parametrize("width_mult", [0.25, pytest.param(1.0, marks=pytest.mark.slow)])
 def test_parameter_count_equals_the_ofa_package(width_mult):
     ofa_mbv3 = pytest.importorskip(
@@ -63,6 +52,15 @@ def test_parameter_count_equals_the_ofa_package(width_mult):
     rng = np.random.default_rng(0)
     largest = tuple(((7, 6),) * 4 for _ in range(5))
     for arch in [largest] + [space.sample(rng) for _ in range(3)]:
-        ks, es, ds = _ofa_setting(arch)
-        ofa.set_active_subnet(ks=ks, e=es, d=ds)
+        ofa.set_active_subnet(**space.to_ofa(arch))
         assert count_params(space.build(arch, 10)) == count_params(ofa.get_active_subnet()), space.to_string(arch)
+
+
+def test_to_ofa_writes_the_ofa_packages_subnet_encoding():
+    space = spaces.create("mobilenet")
+    arch = space.from_string(space.to_string(tuple(((7, 6),) * 4 if i == 0 else ((5, 4), (3, 3)) for i in range(5))))
+    setting = space.to_ofa(arch)
+    assert setting["d"] == [4, 2, 2, 2, 2]
+    assert setting["ks"][:8] == [7, 7, 7, 7, 5, 3, 3, 3] and setting["e"][:8] == [6, 6, 6, 6, 4, 3, 3, 3]
+    assert len(setting["ks"]) == len(setting["e"]) == 20
+

@@ -52,14 +52,7 @@ def test_elastic_parameter_counts_equal_the_ofa_package():
                                   depth_list=[2, 3, 4], dropout_rate=0)
     rng = np.random.default_rng(1)
     for arch in [elastic.largest] + [space.sample(rng) for _ in range(3)]:
-        ks, es, ds = [], [], []
-        for stage in arch:
-            ds.append(len(stage))
-            for i in range(4):
-                k, e = stage[i] if i < len(stage) else (3, 3)
-                ks.append(k)
-                es.append(e)
-        ofa.set_active_subnet(ks=ks, e=es, d=ds)
+        ofa.set_active_subnet(**space.to_ofa(arch))
         assert count_params(elastic.subnet(arch)) == count_params(ofa.get_active_subnet())
 
 

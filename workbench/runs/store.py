@@ -151,12 +151,7 @@ class Store:
         version = cur.execute("PRAGMA user_version").fetchone()[0]
         if cur.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID and version == SCHEMA_VERSION:
             return  # another process created it meanwhile
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                cur.execute(statement)
-        cur.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        cur.execute(f"PRAGMA application_id={APPLICATION_ID}")
-        cur.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        _write_schema(cur)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Cursor]:
@@ -424,6 +419,16 @@ class Store:
 
 
 # --- identity: is this file a store of ours? ------------------------------------------------------
+def _write_schema(cur: sqlite3.Cursor) -> None:
+    """Create the tables (or the ones missing) and stamp the schema version and application id."""
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            cur.execute(statement)
+    cur.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    cur.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    cur.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
 _EMPTY: list[sqlite3.Connection] = []
 _EMPTY_LOCK = threading.Lock()
 
@@ -436,12 +441,7 @@ def _copy_empty_store(target: sqlite3.Connection) -> None:
             conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
             cur = conn.cursor()
             cur.execute("BEGIN IMMEDIATE")
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    cur.execute(statement)
-            cur.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            cur.execute(f"PRAGMA application_id={APPLICATION_ID}")
-            cur.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            _write_schema(cur)
             cur.execute("COMMIT")
             _EMPTY.append(conn)
         _EMPTY[0].backup(target)

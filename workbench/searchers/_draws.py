@@ -57,19 +57,6 @@ class FastDraws:
         self._halves = self._bg.random_raw(_WORDS).view(np.uint32).tolist()
         self._pos = 0
 
-    def _extend(self) -> None:
-        """Append fresh words to the halves not yet used (keeping the last one used, which ``sync`` reads)."""
-        cut = max(self._pos - 1, 0)
-        self._done += cut
-        self._halves = self._halves[cut:] + self._bg.random_raw(_WORDS).view(np.uint32).tolist()
-        self._pos -= cut
-
-    def _restock(self, need: int) -> tuple[list[int], int]:
-        """``(halves, position)`` with at least ``need`` unused halves."""
-        if len(self._halves) - self._pos < need:
-            self._extend()
-        return self._halves, self._pos
-
     def _next32(self) -> int:
         try:
             value = self._halves[self._pos]
@@ -147,17 +134,7 @@ class FastDraws:
         if type(n) is int and 0 < n <= _U32:
             if not self._live:
                 self._begin()
-            if n == 1:
-                return 0
-            try:  # _bounded(n - 1), inlined
-                m = self._halves[self._pos] * n
-            except IndexError:
-                self._refill()
-                m = self._halves[0] * n
-            self._pos += 1
-            if (m & _U32) < n:
-                m = self._reject(m, n)
-            return m >> 32
+            return self._bounded(n - 1)
         return int(self.sync().integers(n))
 
     def choice(self, a, size=None, replace=True, p=None, axis=0, shuffle=True):
@@ -172,32 +149,14 @@ class FastDraws:
             return self.sync().choice(a, size=size, replace=False).tolist()
         if not self._live:
             self._begin()
-        halves, pos = self._restock(2 * size)  # one half per draw below, unless one is rejected
+        bounded = self._bounded
         chosen: list[int] = []
-        for j in range(a - size, a):  # Floyd's algorithm; each draw is _bounded(j), inlined
-            if j == 0:
-                val = 0
-            else:
-                excl = j + 1
-                m = halves[pos] * excl
-                pos += 1
-                if (m & _U32) < excl:
-                    self._pos = pos
-                    m = self._reject(m, excl)
-                    halves, pos = self._restock(2 * size)
-                val = m >> 32
+        for j in range(a - size, a):  # Floyd's algorithm
+            val = bounded(j)
             chosen.append(j if val in chosen else val)
         for i in range(size - 1, 0, -1):  # numpy's shuffle of the sample
-            excl = i + 1
-            m = halves[pos] * excl
-            pos += 1
-            if (m & _U32) < excl:
-                self._pos = pos
-                m = self._reject(m, excl)
-                halves, pos = self._restock(2 * size)
-            k = m >> 32
+            k = bounded(i)
             chosen[i], chosen[k] = chosen[k], chosen[i]
-        self._pos = pos
         return chosen
 
     @property

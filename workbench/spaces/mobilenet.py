@@ -280,6 +280,21 @@ class MobileNetSpace(SearchSpace):
                 parts += [kk, ee]
         return np.concatenate(parts)
 
+    def to_ofa(self, arch: Any) -> dict[str, list[int]]:
+        """``arch`` as the ``ofa`` package's ``set_active_subnet(ks=..., e=..., d=...)`` arguments (Cai et al.'s
+        encoding: per stage a depth, and a kernel and an expand ratio for every block slot up to the largest
+        depth; slots past a stage's depth hold the smallest choices, which that network ignores)."""
+        arch = self.validate(arch)
+        ks, es, ds = [], [], []
+        filler = (min(self.kernels), min(self.expands))
+        for stage in arch:
+            ds.append(len(stage))
+            for i in range(max(self.depths)):
+                k, e = stage[i] if i < len(stage) else filler
+                ks.append(k)
+                es.append(e)
+        return {"ks": ks, "e": es, "d": ds}
+
     # --- costs ---------------------------------------------------------------------------------------
     def costs(self, arch: Any, num_classes: int = 10, in_channels: int = 3) -> dict[str, int]:
         """Exact ``params`` and ``flops`` (batch 1) of ``build(arch)``, computed without building it."""

@@ -93,7 +93,8 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--rounds", type=int, default=5, help="alternating timing rounds per implementation")
     parser.add_argument("--steps", type=int, default=4, help="training steps per round")
-    parser.add_argument("--methods", nargs="+", default=["rsps", "enas"])
+    parser.add_argument("--methods", nargs="+", default=["rsps", "enas"], choices=["rsps", "enas"],
+                        help="the one-shot steps xautodl also has")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)

@@ -285,8 +285,14 @@ def plan(space, name: str, options: dict, estimator, budget) -> Plan | str:
             return "random search with unique=True or cost limits"
         population, sample = 0, 0
         expected = RandomSearch
+    elif name == "qlearning":
+        from workbench.searchers._lockstep_q import plan_q
+
+        max_evals = budget.evaluations if budget.evaluations is not None else math.inf
+        max_sim = budget.sim_seconds if budget.sim_seconds is not None else math.inf
+        return plan_q(space, options, estimator, max_evals, max_sim)
     else:
-        return f"searcher {name!r} has no lockstep engine (only re and random)"
+        return f"searcher {name!r} has no lockstep engine (only re, random and qlearning)"
     from workbench import searchers
 
     if searchers.registry.get(name) is not expected:

@@ -40,6 +40,7 @@ _STATES = 1 + 5 * _EDGES  # START and (edge, op)
 _ACTS = 5
 _ROW = _STATES * _ACTS  # Q entries per search
 _CHUNK = 4096  # words taken at a time after the first
+_COLUMNS = np.arange(_ACTS)[:, None]
 
 
 class _Words:
@@ -257,18 +258,25 @@ class QPlan(Plan):
                 picks = words.bounded_many(t + 1, self.replay)
                 r_all = np.ascontiguousarray(rewards[rows[:, None], picks].T)  # (picks, searches)
                 ch_all = np.ascontiguousarray((chain[rows[:, None], picks] + base_q[:, None, None]).transpose(1, 2, 0))
-                nx_all = np.ascontiguousarray((nexts[rows[:, None], picks] + base_s[:, None, None]).transpose(1, 2, 0))
-                take, put = Q.take, Q.put
+                # the Q entries of each earlier transition's next state, (picks, transitions, actions, searches)
+                nx_all = (nexts[rows[:, None], picks] + base_s[:, None, None]) * _ACTS
+                nx_all = np.ascontiguousarray(nx_all.transpose(1, 2, 0)[:, :, None, :] + _COLUMNS)
+                take, put, maximum = Q.take, Q.put, np.maximum.reduce
+                scaled = gamma != 1.0  # 1.0 * x is x
                 for p in range(self.replay):
-                    ch, nx = ch_all[p], nx_all[p]
+                    ch, nx, r = ch_all[p], nx_all[p], r_all[p]
                     i = ch[0]
                     v = take(i)
-                    put(i, v + alpha * (r_all[p] - v))
-                    for k in range(1, 7):
-                        mx = Q2[nx[k - 1]].max(axis=1)
+                    put(i, v + alpha * (r - v))
+                    i = ch[1]  # the last edge's state: its one Q-value is the max
+                    mx = take(nx[0, 0])
+                    v = take(i)
+                    put(i, v + alpha * ((gamma * mx if scaled else mx) - v))
+                    for k in range(2, 7):
+                        mx = maximum(take(nx[k - 1]), axis=0)
                         i = ch[k]
                         v = take(i)
-                        put(i, v + alpha * (gamma * mx - v))
+                        put(i, v + alpha * ((gamma * mx if scaled else mx) - v))
             # --- the search's own bookkeeping
             better = value > best
             sim += self.cost[code]

@@ -41,6 +41,7 @@ _ACTS = 5
 _ROW = _STATES * _ACTS  # Q entries per search
 _CHUNK = 4096  # words taken at a time after the first
 _COLUMNS = np.arange(_ACTS)[:, None]
+_SEVEN, _SIX = np.arange(7)[:, None], np.arange(6)[:, None]
 
 
 class _Words:
@@ -184,9 +185,11 @@ class QPlan(Plan):
         alpha, gamma, rs = self.alpha, self.gamma, self.reward_scale
         Q = np.tile(self.q0, n)
         cap = min(horizon, 128)  # memories kept; grown as needed
-        chain = np.zeros((n, cap, 7), dtype=np.int64)  # each memory's Q entries, terminal first (search-local)
-        nexts = np.zeros((n, cap, 6), dtype=np.int64)  # the next state (row) of each earlier transition
-        rewards = np.zeros((n, cap), dtype=np.float64)
+        # memory t of every search (search-local, searches last so that gathers come out contiguous): its Q
+        # entries, terminal transition first; the first Q entry of each earlier transition's next state; its reward
+        chain = np.zeros((cap, 7, n), dtype=np.int64)
+        nexts = np.zeros((cap, 6, n), dtype=np.int64)
+        rewards = np.zeros((cap, n), dtype=np.float64)
         best = np.full(n, -math.inf)
         best_code = np.full(n, -1, dtype=np.int64)
         sim = np.zeros(n, dtype=np.float64)
@@ -205,7 +208,7 @@ class QPlan(Plan):
                     out_best[gone], out_code[gone], out_sim[gone] = best[~active], best_code[~active], sim[~active]
                     ids, best, best_code, sim = ids[active], best[active], best_code[active], sim[active]
                     Q = Q.reshape(-1, _ROW)[active].ravel()
-                    chain, nexts, rewards = chain[active], nexts[active], rewards[active]
+                    chain, nexts, rewards = chain[..., active], nexts[..., active], rewards[:, active]
                     words.keep(active)
                     if not len(ids):
                         break
@@ -243,24 +246,25 @@ class QPlan(Plan):
             words.skip_random()
             # --- evaluate and tell: the memory, then the replay
             value = self.objective[code]
-            if t >= chain.shape[1]:
-                grow = max(chain.shape[1], 1)
-                chain = np.concatenate([chain, np.zeros((m, grow, 7), np.int64)], axis=1)
-                nexts = np.concatenate([nexts, np.zeros((m, grow, 6), np.int64)], axis=1)
-                rewards = np.concatenate([rewards, np.zeros((m, grow))], axis=1)
-            chain[:, t, 0] = states[_EDGES] * _ACTS  # the terminal transition: the last state's STOP
+            if t >= len(chain):
+                grow = max(len(chain), 1)
+                chain = np.concatenate([chain, np.zeros((grow, 7, m), np.int64)])
+                nexts = np.concatenate([nexts, np.zeros((grow, 6, m), np.int64)])
+                rewards = np.concatenate([rewards, np.zeros((grow, m))])
+            chain[t, 0] = states[_EDGES] * _ACTS  # the terminal transition: the last state's STOP
             for k in range(1, 7):  # then (state, action, next state) backwards
                 e = _EDGES - k
-                chain[:, t, k] = states[e] * _ACTS + acts[e]
-                nexts[:, t, k - 1] = states[e + 1]
-            rewards[:, t] = self.reward[code]
+                chain[t, k] = states[e] * _ACTS + acts[e]
+                nexts[t, k - 1] = states[e + 1] * _ACTS
+            rewards[t] = self.reward[code]
             if self.replay:
                 picks = words.bounded_many(t + 1, self.replay)
-                r_all = np.ascontiguousarray(rewards[rows[:, None], picks].T)  # (picks, searches)
-                ch_all = np.ascontiguousarray((chain[rows[:, None], picks] + base_q[:, None, None]).transpose(1, 2, 0))
+                pt = np.ascontiguousarray(picks.T)[:, None, :]  # (picks, 1, searches)
+                r_all = rewards.reshape(-1).take(pt[:, 0] * m + rows)
+                ch_all = chain.reshape(-1).take(pt * (7 * m) + (_SEVEN * m + rows)) + base_q  # (picks, 7, searches)
                 # the Q entries of each earlier transition's next state, (picks, transitions, actions, searches)
-                nx_all = (nexts[rows[:, None], picks] + base_s[:, None, None]) * _ACTS
-                nx_all = np.ascontiguousarray(nx_all.transpose(1, 2, 0)[:, :, None, :] + _COLUMNS)
+                nx_all = nexts.reshape(-1).take(pt * (6 * m) + (_SIX * m + rows)) + base_q
+                nx_all = nx_all[:, :, None, :] + _COLUMNS
                 take, put, maximum = Q.take, Q.put, np.maximum.reduce
                 scaled = gamma != 1.0  # 1.0 * x is x
                 for p in range(self.replay):

@@ -26,7 +26,8 @@ budget stops each search before the step the loop would not start. So every summ
 ``NB201Space`` space; ``re`` (population and sample sizes only) or ``random`` (``unique=False``), with no
 zero-cost guide and no cost limits; a plain ``TabularEstimator`` (no ``epoch``, ``seed`` or ``delay_s``) whose
 table holds each arch once and a finite objective and a finite, non-negative cost for every arch; a budget
-of ``evaluations`` and/or ``sim_seconds`` only.
+of ``evaluations`` and/or ``sim_seconds`` only. ``qlearning`` (any of its own options) has its engine in
+``_lockstep_q``, under the same space, estimator and budget conditions.
 """
 from __future__ import annotations
 

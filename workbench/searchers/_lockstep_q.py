@@ -147,7 +147,8 @@ class _Words:
         odd = fresh % 2 == 1
         self.pos = pos + (fresh + 1) // 2
         self.has = odd
-        self.buf = np.where(odd, halves[self.rows, np.minimum(2 * pos + fresh, halves.shape[1] - 1)].astype(np.uint64), buf)
+        last = halves[self.rows, np.minimum(2 * pos + fresh, halves.shape[1] - 1)]  # the high half left over
+        self.buf = np.where(odd, last.astype(np.uint64), buf)
         m = h * np.uint64(excl)
         threshold = (0x100000000 - excl) % excl
         out = (m >> _SHIFT).astype(np.int64)

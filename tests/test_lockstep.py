@@ -189,7 +189,6 @@ def test_words_serve_what_numpy_serves_on_mixed_calls(monkeypatch):
     n, rejecting = len(seeds), 3 * 2**30  # a quarter of its draws are rejected
     for step in range(2500):
         kind = int(script.integers(4))
-        words.ensure(40)
         if kind == 0:
             assert words.random().tolist() == [r.random() for r in refs], step
         elif kind == 1:
@@ -207,7 +206,6 @@ def test_words_serve_what_numpy_serves_on_mixed_calls(monkeypatch):
             for r in refs:
                 r.random()
     # and every generator ends where numpy's is: the next draws of each kind agree
-    words.ensure(40)
     assert words.bounded_many(5, 3).tolist() == [r.integers(5, size=3).tolist() for r in refs]
     assert words.random().tolist() == [r.random() for r in refs]
 

@@ -69,8 +69,9 @@ class _Words:
 
     def ensure(self, words: int) -> None:
         """Make sure every search has ``words`` more raw words ahead of its cursor."""
-        if len(self.pos) and int(self.pos.max()) + words > self.words.shape[1]:
-            self._take(max(_CHUNK, words))
+        short = int(self.pos.max()) + words - self.words.shape[1] if len(self.pos) else 0
+        if short > 0:  # (a cursor may stand past the end: ``skip_random`` reads nothing)
+            self._take(max(_CHUNK, short))
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop the searches not in ``mask``."""
@@ -79,7 +80,8 @@ class _Words:
         self.rows = np.arange(len(self.gens))
 
     def random(self) -> np.ndarray:
-        """Every search's ``random()``; call ``ensure`` first."""
+        """Every search's ``random()``."""
+        self.ensure(1)
         w = self.words[self.rows, self.pos]
         self.pos += 1
         return (w >> np.uint64(11)).astype(np.float64) * _DOUBLE
@@ -93,7 +95,7 @@ class _Words:
             self.has[s] = False
             return int(self.buf[s])
         if self.pos[s] >= self.words.shape[1]:
-            self._take(_CHUNK, drop=False)
+            self._take(max(_CHUNK, int(self.pos[s]) + 1 - self.words.shape[1]), drop=False)
         w = int(self.words[s, self.pos[s]])
         self.pos[s] += 1
         self.has[s], self.buf[s] = True, w >> 32
@@ -111,7 +113,8 @@ class _Words:
 
     def bounded(self, excl, searches: np.ndarray) -> np.ndarray:
         """``integers(excl)`` of each search in ``searches`` (indices; ``excl`` an int or one per search, each
-        at least 2); call ``ensure`` first."""
+        at least 2)."""
+        self.ensure(1)
         pos, has = self.pos[searches], self.has[searches]
         fresh = self.words[searches, pos]
         h = np.where(has, self.buf[searches], fresh & _U32)
@@ -133,10 +136,11 @@ class _Words:
         return (m >> _SHIFT).astype(np.int64)
 
     def bounded_many(self, excl: int, k: int) -> np.ndarray:
-        """Every search's ``integers(excl, size=k)``, shape (searches, k); call ``ensure`` first."""
+        """Every search's ``integers(excl, size=k)``, shape (searches, k)."""
         n = len(self.pos)
         if excl == 1 or k == 0:
             return np.zeros((n, k), dtype=np.int64)
+        self.ensure(k // 2 + 1)
         pos, has, buf = self.pos.copy(), self.has.copy(), self.buf.copy()
         lead = has.astype(np.int64)
         halves = self.words.view(np.uint32)  # a word's low half, then its high half
@@ -310,10 +314,11 @@ def plan_q(space, options: dict, estimator, max_evals: float, max_sim: float) ->
         return "searcher 'qlearning' is registered to another class"
     try:
         searcher = QLearning(space=space, seed=0, **options)
-        eps = [searcher.epsilon(t) for t in range(min(int(max_evals), 100000) if max_evals != math.inf else 1)]
+        searcher.epsilon(0)
     except Exception as exc:  # the loop raises it
         return f"qlearning's options are not accepted ({exc})"
-    values = [searcher.learning_rate, searcher.discount, searcher.q_init, searcher.reward_scale] + eps
+    values = [searcher.learning_rate, searcher.discount, searcher.q_init, searcher.reward_scale]
+    values += [eps for eps, _ in searcher.schedule]
     if not all(math.isfinite(v) and abs(v) < 1e300 for v in values):
         return "qlearning's learning_rate, discount, q_init, reward_scale or epsilons are not finite"
     reward = searcher.reward_scale * estimator._matrix[:, estimator._objective_pos]

@@ -166,9 +166,88 @@ def test_reproduction_searches_are_the_loops(nb201_table, monkeypatch):
     """``run_searches`` (the NB201 table reproduction) gives the same searches with and without the engine."""
     from workbench.reproductions import nb201_table as T
 
-    fast = {m: T.run_searches(m, "cifar10", table=nb201_table, runs=30, seed=0, curves=True) for m in ("random", "re")}
+    fast = {m: T.run_searches(m, "cifar10", table=nb201_table, runs=30, seed=0, curves=True)
+            for m in ("random", "re", "qlearning")}
     monkeypatch.setattr(_lockstep, "plan", lambda *args: "forced off")
     for method, a in fast.items():
         b = T.run_searches(method, "cifar10", table=nb201_table, runs=30, seed=0, curves=True)
         assert np.array_equal(a.rows, b.rows) and np.array_equal(a.val_acc, b.val_acc)
         assert np.array_equal(a.curves, b.curves)
+
+
+# --- Q-learning (MetaQNN): random() takes whole words, integers(n) 32-bit halves with one buffered --------------
+def test_words_serve_what_numpy_serves_on_mixed_calls(monkeypatch):
+    """``_Words`` against numpy call by call: random(), integers(n) for some searches (per-search n, some of
+    them large enough that Lemire rejects often), integers(n, size=k), through extensions of the raw words."""
+    from workbench.searchers import _lockstep_q
+
+    monkeypatch.setattr(_lockstep_q, "_CHUNK", 7)
+    seeds = list(range(40)) + [2**40 + 3, 2**63 + 11]
+    words = _lockstep_q._Words(seeds, 3)
+    refs = [np.random.default_rng(s) for s in seeds]
+    script = np.random.default_rng(1)
+    n, rejecting = len(seeds), 3 * 2**30  # a quarter of its draws are rejected
+    for step in range(2500):
+        kind = int(script.integers(4))
+        if kind == 0:
+            assert words.random().tolist() == [r.random() for r in refs], step
+        elif kind == 1:
+            who = np.flatnonzero(script.random(n) < 0.6)
+            excl = np.where(script.random(len(who)) < 0.1, rejecting, script.integers(2, 7, size=len(who)))
+            if len(who):
+                got = words.bounded(excl.astype(np.uint64), who)
+                assert got.tolist() == [int(refs[s].integers(int(e))) for s, e in zip(who, excl)], step
+        elif kind == 2:
+            excl = rejecting if script.random() < 0.1 else int(script.integers(1, 130))
+            k = int(script.integers(0, 60))
+            assert words.bounded_many(excl, k).tolist() == [r.integers(excl, size=k).tolist() for r in refs], step
+        else:
+            words.skip_random()
+            for r in refs:
+                r.random()
+    # and every generator ends where numpy's is: the next draws of each kind agree
+    assert words.bounded_many(5, 3).tolist() == [r.integers(5, size=3).tolist() for r in refs]
+    assert words.random().tolist() == [r.random() for r in refs]
+
+
+@pytest.mark.parametrize("budget, options, trace", [
+    (40, {"num_models": 40}, True),                  # as run_searches sets it: the whole schedule in 40 models
+    (118, {"num_models": 118}, True),
+    (30, {}, True),                                  # MetaQNN's 2,700 models: all at epsilon 1
+    (50, {"num_models": 50, "replay_batch": 0}, True),
+    (60, {"num_models": 45, "learning_rate": 0.3, "discount": 0.8, "q_init": 0.9, "replay_batch": 7,
+          "reward_scale": 0.02, "schedule": [[1.0, 2], [0.5, 3], [0.0, 5]]}, True),  # greedy at the end
+])
+def test_lockstep_qlearning_equals_the_loop(nb201, est, budget, options, trace):
+    assert isinstance(_lockstep.plan(nb201, "qlearning", options, est, Budget(evaluations=budget)), _lockstep.Plan)
+    out = _same_as_the_loop(nb201, est, searchers=["qlearning"], seeds=30, budget=budget, trace=trace,
+                            searcher_options={"qlearning": options})
+    assert all(s.evaluations == budget for s in out)
+
+
+def test_lockstep_qlearning_in_batches_with_few_words_and_on_simulated_seconds(nb201, est, timed_est, monkeypatch):
+    from workbench.searchers import _lockstep_q
+
+    monkeypatch.setattr(_lockstep, "_BATCH", 7)
+    monkeypatch.setattr(_lockstep_q, "_STEPS", 4)
+    monkeypatch.setattr(_lockstep_q, "_CHUNK", 30)
+    _same_as_the_loop(nb201, est, searchers=["qlearning"], seeds=16, budget=25, trace=True,
+                      searcher_options={"qlearning": {"num_models": 25}})
+    out = _same_as_the_loop(nb201, timed_est, searchers=["qlearning"], seeds=16, trace=True,
+                            budget={"sim_seconds": 30000, "evaluations": 40},
+                            searcher_options={"qlearning": {"num_models": 30}})
+    assert len({s.evaluations for s in out}) > 1
+
+
+def test_qlearning_falls_back_where_the_engine_does_not_apply(nb201, est, nb201_table):
+    reasons = [_lockstep.plan(nb201, "qlearning", {"learning_rate": 0.0}, est, Budget(evaluations=10)),
+               _lockstep.plan(nb201, "qlearning", {"q_init": float("inf")}, est, Budget(evaluations=10)),
+               _lockstep.plan(nb201, "qlearning", {"seed": 3}, est, Budget(evaluations=10)),
+               _lockstep.plan(nb201, "qlearning", {}, est, Budget(wall_seconds=10))]
+    assert all(isinstance(r, str) for r in reasons), reasons
+    delayed = estimators.create("tabular", space=nb201, benchmark=nb201_table, delay_s=1e-6)
+    _auto_equals_the_loop(nb201, delayed, searchers=["qlearning"], seeds=3, budget=12, trace=True,
+                          searcher_options={"qlearning": {"num_models": 12}})
+    with pytest.raises(ValueError, match="learning_rate"):  # the loop's own error
+        study(space=nb201, searchers=["qlearning"], seeds=1, estimator=est, budget=5, record="summary",
+              searcher_options={"qlearning": {"learning_rate": 0.0}})

@@ -16,12 +16,12 @@ included, as ``workbench run`` does. ``record="summary"`` keeps only each search
 its objective and metrics, evaluations, simulated seconds): a plain ask/evaluate/tell loop with the same
 budget semantics, no store and no events, for studies of thousands of searches.
 
-Summaries of RE and random searches on the NB201 table (a plain tabular estimator, a budget of evaluations
-and/or simulated seconds) run in lockstep (``workbench.searchers._lockstep``): all seeds of a searcher at
-once, as numpy arrays across searches, drawing exactly what each search's own generator draws, so the
-summaries equal the loop's field for field (``wall_seconds`` excepted: there each search's share of the
-engine's time). ``lockstep=False`` forces the loop. In lockstep, ``progress`` is called for each search
-once the engine has run them all.
+Summaries of RE, random and Q-learning searches on the NB201 table (a plain tabular estimator, a budget of
+evaluations and/or simulated seconds) run in lockstep (``workbench.searchers._lockstep``, Q-learning in
+``_lockstep_q``): all seeds of a searcher at once, as numpy arrays across searches, drawing exactly what
+each search's own generator draws, so the summaries equal the loop's field for field (``wall_seconds``
+excepted: there each search's share of the engine's time). ``lockstep=False`` forces the loop. In lockstep,
+``progress`` is called for each search once the engine has run them all.
 """
 from __future__ import annotations
 

@@ -26,7 +26,8 @@ budget stops each search before the step the loop would not start. So every summ
 ``NB201Space`` space; ``re`` (population and sample sizes only) or ``random`` (``unique=False``), with no
 zero-cost guide and no cost limits; a plain ``TabularEstimator`` (no ``epoch``, ``seed`` or ``delay_s``) whose
 table holds each arch once and a finite objective and a finite, non-negative cost for every arch; a budget
-of ``evaluations`` and/or ``sim_seconds`` only.
+of ``evaluations`` and/or ``sim_seconds`` only. ``qlearning`` (any of its own options) has its engine in
+``_lockstep_q``, under the same space, estimator and budget conditions.
 """
 from __future__ import annotations
 
@@ -285,8 +286,14 @@ def plan(space, name: str, options: dict, estimator, budget) -> Plan | str:
             return "random search with unique=True or cost limits"
         population, sample = 0, 0
         expected = RandomSearch
+    elif name == "qlearning":
+        from workbench.searchers._lockstep_q import plan_q
+
+        max_evals = budget.evaluations if budget.evaluations is not None else math.inf
+        max_sim = budget.sim_seconds if budget.sim_seconds is not None else math.inf
+        return plan_q(space, options, estimator, max_evals, max_sim)
     else:
-        return f"searcher {name!r} has no lockstep engine (only re and random)"
+        return f"searcher {name!r} has no lockstep engine (only re, random and qlearning)"
     from workbench import searchers
 
     if searchers.registry.get(name) is not expected:

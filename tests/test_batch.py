@@ -94,9 +94,9 @@ def test_batch_of_black_box_search_over_two_searchers_and_three_seeds(tmp_path, 
 
 FAILING = {
     "cells": [
-        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "x = 1\nstore = ''\nrun_name = ''\ninteractive = True",
+        {"cell_type": "code", "id": "cell-1", "metadata": {"tags": ["parameters"]}, "source": "x = 1\nstore = ''\nrun_name = ''\ninteractive = True",
          "outputs": [], "execution_count": None},
-        {"cell_type": "code", "metadata": {}, "source": "assert x != 2, 'x must not be 2'\nprint('x is', x)",
+        {"cell_type": "code", "id": "cell-2", "metadata": {}, "source": "assert x != 2, 'x must not be 2'\nprint('x is', x)",
          "outputs": [], "execution_count": None},
     ],
     "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},

@@ -41,3 +41,33 @@ def test_supernet_index_round_trip_and_derive():
     for r, j in enumerate(index["layers"]):
         weights[r, j] = 1.0
     assert space.derive({"layers": weights}, net.ops) == arch
+
+
+def test_the_latency_table_travels_with_the_checkpoint(tmp_path, monkeypatch):
+    """A run resumed where this device's table is missing or different (another machine, a cleared cache)
+    goes on with the latencies it started with: the table is in the checkpoint."""
+    from workbench.costs import LatencyTable
+    from workbench.errors import DataError
+
+    space = spaces.create("mobilenet", input_size=8, strides=(1, 1, 2, 1, 2, 1, 1))
+    table = LatencyTable.measure(space, in_channels=1, warmup=0, repeats=1, cache=False)
+    options = dict(space=space, data="digits", latency_weight=1.0, batches_per_step=2, batch_size=16,
+                   device="cpu", seed=0)
+    first = oneshot.create("proxyless", latency_table=table, **options)
+    first.step()
+    saved = first.checkpoint_bytes()
+    other = LatencyTable({k: 2.0 * v + 1.0 for k, v in table.entries.items()}, space=space, info={})
+    resumed = oneshot.create("proxyless", latency_table=other, **options)
+    resumed.load_checkpoint_bytes(saved)
+    assert resumed.table_.entries == table.entries and resumed.latency_ref_ == first.latency_ref_
+    first.step(), resumed.step()
+    assert first.derive() == resumed.derive()
+    assert float(first.expected_latency_ms().detach()) == float(resumed.expected_latency_ms().detach())
+    # a fingerprint (what options() records) names a table measured before; an unknown one is refused
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path))
+    with pytest.raises(DataError, match="no latency table 0123456789abcdef"):
+        oneshot.create("proxyless", latency_table="0123456789abcdef", **options).step()
+    with pytest.raises(DataError, match="16 lowercase hex digits"):
+        oneshot.create("proxyless", latency_table="../../etc/passwd", **options).step()
+    with pytest.raises(ValueError, match="latency_table must be"):
+        oneshot.create("proxyless", latency_table=3.5, **options)

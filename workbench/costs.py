@@ -15,7 +15,7 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 _MEMO: dict[str, "LatencyTable"] = {}
 
@@ -113,6 +113,41 @@ class LatencyTable:
     def to_dict(self) -> dict[str, Any]:
         return {"info": self.info, "entries": self.entries}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], space, *, source: str = "the data") -> "LatencyTable":
+        """A table back from ``to_dict``; refused (DataError naming ``source``) unless every entry is a
+        finite number of milliseconds >= 0."""
+        entries = data.get("entries") if isinstance(data, Mapping) else None
+        if not isinstance(entries, dict) or not all(
+                isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                and v >= 0 for k, v in entries.items()):
+            from workbench.errors import DataError
+
+            raise DataError(f"{source} is not a latency table (needs 'entries': {{key: milliseconds >= 0}})")
+        return cls(dict(entries), space=space, info=dict(data.get("info") or {}))
+
+    @classmethod
+    def cached(cls, space, fingerprint: str) -> "LatencyTable":
+        """The table measured before under ``fingerprint`` (``LatencyTable.fingerprint``): this process's,
+        else the cache folder's; a DataError says where it was looked for when neither holds it."""
+        from workbench.errors import DataError
+
+        if not (isinstance(fingerprint, str) and len(fingerprint) == 16
+                and all(c in "0123456789abcdef" for c in fingerprint)):
+            raise DataError(f"latency table fingerprint must be 16 lowercase hex digits "
+                            f"(LatencyTable.fingerprint), got {fingerprint!r}")
+        if fingerprint in _MEMO:
+            return _MEMO[fingerprint]
+        from workbench.benchmarks import cache_dir
+
+        path = cache_dir() / "latency" / f"{space.name}-{fingerprint}.json"
+        if not path.is_file():
+            raise DataError(f"no latency table {fingerprint} of the {space.name!r} space in this process or in "
+                            f"{path.parent}: measure it on the device it describes (LatencyTable.measure) or "
+                            f"pass the table itself")
+        table = _MEMO[fingerprint] = cls.load(path, space)
+        return table
+
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -123,14 +158,11 @@ class LatencyTable:
 
     @classmethod
     def load(cls, path: str | Path, space) -> "LatencyTable":
-        data = json.loads(Path(path).read_text())
-        entries = data.get("entries")
-        if not isinstance(entries, dict) or not all(isinstance(v, (int, float)) and math.isfinite(v) and v >= 0
-                                                    for v in entries.values()):
-            from workbench.errors import DataError
-
-            raise DataError(f"{path} is not a latency table (needs 'entries': {{key: milliseconds >= 0}})")
-        return cls(entries, space=space, info=data.get("info", {}))
+        try:
+            data = json.loads(Path(path).read_text())
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        return cls.from_dict(data, space, source=str(path))
 
     def __repr__(self) -> str:
         return (f"LatencyTable({len(self)} entries, {self.info.get('device_name', '?')}, torch "

@@ -20,6 +20,7 @@ add ``expected_latency_ms`` and ``derived_latency_ms`` (table predictions).
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping
 
 import torch
@@ -46,6 +47,9 @@ class ProxylessNAS(SupernetStrategy):
         if not latency_weight >= 0:
             raise ValueError(f"latency_weight must be >= 0, got {latency_weight!r}")
         self.latency_weight, self.arch_lr, self.warmup_epochs = float(latency_weight), float(arch_lr), int(warmup_epochs)
+        if latency_table is not None and not isinstance(latency_table, str) and not hasattr(latency_table, "predict_ms"):
+            raise ValueError(f"latency_table must be a workbench.costs.LatencyTable, the fingerprint of one measured "
+                             f"before, or None (measure this device's), got {type(latency_table).__name__}")
         self.latency_table = latency_table
 
     def options(self) -> dict[str, Any]:
@@ -57,14 +61,23 @@ class ProxylessNAS(SupernetStrategy):
     def _init_strategy(self, model) -> None:
         from workbench.costs import LatencyTable
 
-        self.table_ = self.latency_table or LatencyTable.measure(
-            self.space, device=self.device_.type, in_channels=self.splits_.in_channels)
-        self.latency_ = model.latency_matrix(self.table_).to(self.device_)
-        largest = tuple(((max(self.space.kernels), max(self.space.expands)),) * max(self.space.depths)
-                        for _ in range(self.space.num_stages))
-        self.latency_ref_ = self.table_.predict_ms(largest)
+        if isinstance(self.latency_table, str):  # a fingerprint (as options() records it): that table
+            table = LatencyTable.cached(self.space, self.latency_table)
+        else:
+            table = self.latency_table or LatencyTable.measure(
+                self.space, device=self.device_.type, in_channels=self.splits_.in_channels)
+        self._use_table(table, model)
         self.arch_optimizer_ = torch.optim.Adam(model.arch_parameters(), lr=self.arch_lr, betas=(0.0, 0.999),
                                                 eps=1e-8)
+
+    def _use_table(self, table, model) -> None:
+        """Read latencies from ``table``: each candidate's in ``model``, and the largest network's (the unit of
+        the latency loss)."""
+        self.table_ = table
+        self.latency_ = model.latency_matrix(table).to(self.device_)
+        largest = tuple(((max(self.space.kernels), max(self.space.expands)),) * max(self.space.depths)
+                        for _ in range(self.space.num_stages))
+        self.latency_ref_ = table.predict_ms(largest)
 
     def expected_latency_ms(self) -> torch.Tensor:
         """The differentiable expected latency (ms) of the current distribution, stem and head included."""
@@ -125,8 +138,21 @@ class ProxylessNAS(SupernetStrategy):
                 "latency_weight": self.latency_weight}
 
     def _extra_state(self) -> dict[str, Any]:
-        return {"arch_optimizer": self.arch_optimizer_.state_dict()}
+        # the latency table travels with the checkpoint: a run resumed on another machine (or after the cache
+        # was cleared) goes on with the latencies it started with, not a fresh measurement
+        # (as JSON text: the checkpoint's loader takes tensors and plain values only)
+        return {"arch_optimizer": self.arch_optimizer_.state_dict(),
+                "latency_table": json.dumps(self.table_.to_dict(), sort_keys=True)}
 
     def _load_extra_state(self, state: Mapping[str, Any]) -> None:
+        from workbench.costs import LatencyTable
+
         if "arch_optimizer" in state:
             self.arch_optimizer_.load_state_dict(state["arch_optimizer"])
+        if "latency_table" in state:
+            try:
+                data = json.loads(state["latency_table"])
+            except (TypeError, ValueError):
+                data = None
+            table = LatencyTable.from_dict(data, self.space, source="the checkpoint's latency table")
+            self._use_table(table, self.model_)

@@ -43,6 +43,7 @@ def test_supernet_index_round_trip_and_derive():
     assert space.derive({"layers": weights}, net.ops) == arch
 
 
+@pytest.mark.slow
 def test_the_latency_table_travels_with_the_checkpoint(tmp_path, monkeypatch):
     """A run resumed where this device's table is missing or different (another machine, a cleared cache)
     goes on with the latencies it started with: the table is in the checkpoint."""
@@ -71,3 +72,31 @@ def test_the_latency_table_travels_with_the_checkpoint(tmp_path, monkeypatch):
         oneshot.create("proxyless", latency_table="../../etc/passwd", **options).step()
     with pytest.raises(ValueError, match="latency_table must be"):
         oneshot.create("proxyless", latency_table=3.5, **options)
+
+
+@pytest.mark.slow
+def test_a_run_given_an_uncached_table_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    """The store records a table by its fingerprint; in a process whose cache lacks it (another machine),
+    the restored run takes the table from its checkpoint, and goes on exactly as the uninterrupted run."""
+    from workbench import Budget, Run
+    from workbench.costs import LatencyTable
+
+    space = spaces.create("mobilenet", input_size=8, strides=(1, 1, 2, 1, 2, 1, 1))
+    table = LatencyTable.measure(space, in_channels=1, warmup=0, repeats=1, cache=False)
+    strategy = {"name": "proxyless", "options": {"data": "digits", "latency_weight": 1.0, "batches_per_step": 2,
+                                                 "batch_size": 16, "device": "cpu"}}
+    path = tmp_path / "runs.sqlite"
+
+    def run(run_id, epochs):
+        s = oneshot.create("proxyless", space=space, latency_table=table, seed=5, **strategy["options"])
+        return Run(space=space, strategy=s, budget=Budget(epochs=epochs), store=path, run_id=run_id).run()
+
+    straight = run("straight", 2)
+    run("halted", 1)
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr("workbench.costs._MEMO", {})
+    resumed = Run.restore("halted", store=path, budget=Budget(epochs=2)).run()
+    assert resumed.strategy.options()["latency_table"] == table.info["fingerprint"]
+    assert resumed.strategy.table_.entries == table.entries
+    assert [e.arch for e in resumed.epochs] == [e.arch for e in straight.epochs]
+    assert resumed.epochs[-1].metrics["expected_latency_ms"] == straight.epochs[-1].metrics["expected_latency_ms"]

@@ -53,16 +53,22 @@ class ProxylessNAS(SupernetStrategy):
         self.latency_table = latency_table
 
     def options(self) -> dict[str, Any]:
-        table = self.table_ if self.model_ is not None else self.latency_table
+        table = self.table_ if self.model_ is not None and self.table_ is not None else self.latency_table
         return {**super().options(), "latency_weight": self.latency_weight, "arch_lr": self.arch_lr,
-                "warmup_epochs": self.warmup_epochs,
-                "latency_table": None if table is None else table.info.get("fingerprint")}
+                "warmup_epochs": self.warmup_epochs,  # a table is recorded by its fingerprint
+                "latency_table": table if table is None or isinstance(table, str) else table.info.get("fingerprint")}
 
     def _init_strategy(self, model) -> None:
         from workbench.costs import LatencyTable
 
+        from workbench.errors import DataError
+
+        self._table_error = None
         if isinstance(self.latency_table, str):  # a fingerprint (as options() records it): that table
-            table = LatencyTable.cached(self.space, self.latency_table)
+            try:
+                table = LatencyTable.cached(self.space, self.latency_table)
+            except DataError as exc:  # a resumed run's checkpoint brings its table: fail only if none does
+                table, self._table_error = None, exc
         else:
             table = self.latency_table or LatencyTable.measure(
                 self.space, device=self.device_.type, in_channels=self.splits_.in_channels)
@@ -74,18 +80,30 @@ class ProxylessNAS(SupernetStrategy):
         """Read latencies from ``table``: each candidate's in ``model``, and the largest network's (the unit of
         the latency loss)."""
         self.table_ = table
+        if table is None:
+            self.latency_ = self.latency_ref_ = None
+            return
+        self._table_error = None
         self.latency_ = model.latency_matrix(table).to(self.device_)
         largest = tuple(((max(self.space.kernels), max(self.space.expands)),) * max(self.space.depths)
                         for _ in range(self.space.num_stages))
         self.latency_ref_ = table.predict_ms(largest)
 
+    def _table(self):
+        """The latency table in use; the reason there is none (an unknown fingerprint) is raised here."""
+        if self.table_ is None:
+            raise self._table_error
+        return self.table_
+
     def expected_latency_ms(self) -> torch.Tensor:
         """The differentiable expected latency (ms) of the current distribution, stem and head included."""
         model = self.model_
-        fixed = self.table_["stem"] + self.table_["head"]
+        table = self._table()
+        fixed = table["stem"] + table["head"]
         return (model.probabilities() * self.latency_).sum() + fixed
 
     def _search_batch(self, xt, yt, xv, yv):
+        self._table()
         model = self.model_
         probs = model.probabilities().detach().cpu()
         index = {"layers": torch.multinomial(probs, 1, generator=self.generator_).squeeze(1).tolist()}
@@ -134,7 +152,7 @@ class ProxylessNAS(SupernetStrategy):
     def _extra_metrics(self) -> dict[str, float]:
         with torch.no_grad():
             expected = float(self.expected_latency_ms())
-        return {"expected_latency_ms": expected, "derived_latency_ms": self.table_.predict_ms(self.derive()),
+        return {"expected_latency_ms": expected, "derived_latency_ms": self._table().predict_ms(self.derive()),
                 "latency_weight": self.latency_weight}
 
     def _extra_state(self) -> dict[str, Any]:
@@ -142,7 +160,7 @@ class ProxylessNAS(SupernetStrategy):
         # was cleared) goes on with the latencies it started with, not a fresh measurement
         # (as JSON text: the checkpoint's loader takes tensors and plain values only)
         return {"arch_optimizer": self.arch_optimizer_.state_dict(),
-                "latency_table": json.dumps(self.table_.to_dict(), sort_keys=True)}
+                "latency_table": json.dumps(self._table().to_dict(), sort_keys=True)}
 
     def _load_extra_state(self, state: Mapping[str, Any]) -> None:
         from workbench.costs import LatencyTable

@@ -33,6 +33,11 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+#: what a one-shot strategy's distribution shows, per ``ArchDistribution.kind`` (figure titles)
+KIND_TITLES = {"alphas": "architecture weights (softmax)", "probabilities": "probability of each option",
+               "counts": "times each choice was trained"}
+
+
 def _get_alphas_info(alphas: Any, ops: Sequence[str] | None = None,
                      edges: Sequence[str] | Mapping[str, Sequence[str]] | None = None,
                      logits: bool = False) -> AlphasInfo:

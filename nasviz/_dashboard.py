@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from workbench.runs.events import FINAL_STATUSES, EpochFinished, IncumbentChanged, TrialFinished, TrialStarted
 
-from nasviz._alphas import (_alpha_history_title, _alpha_history_traces, _color_range, _deviation, _get_alpha_history,
+from nasviz._alphas import (KIND_TITLES, _alpha_history_title, _alpha_history_traces, _color_range, _deviation, _get_alpha_history,
                             _get_alphas_info, _get_alphas_plot)
 from nasviz._architecture import _architecture_layout, _architecture_traces, _get_architecture_info
 from nasviz._history import TRACE_NAMES, HistoryAccumulator, _get_history_plot
@@ -346,7 +346,8 @@ class Dashboard:
 
     def _draw_alphas(self, event: Any) -> None:
         info = _get_alphas_info(event.alphas, ops=event.ops or None, edges=event.edges or None)
-        title = f"architecture weights after epoch {event.epoch + 1}: deviation from uniform (hover: weight)"
+        kind = event.distribution.kind if getattr(event, "distribution", None) is not None else "alphas"
+        title = f"{KIND_TITLES[kind]} after epoch {event.epoch + 1}: deviation from uniform"
         shape = tuple((c.name, len(c.edges), len(c.ops)) for c in info.cells)
         if shape != self._alphas_shape:
             fresh = _get_alphas_plot(info, title=title)

@@ -19,10 +19,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from nasviz._alphas import KIND_TITLES
+
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b")  # one colour per run
 
-_KIND_TITLES = {"counts": "times each choice was trained", "probabilities": "controller: probability of each option",
-                "alphas": "architecture weights (softmax)"}
 
 
 def _fidelity_of(scores: Mapping[str, float], truth: Mapping[str, float]):
@@ -105,7 +105,7 @@ def plot_distribution(distribution, *, title: str | None = None):
                                  text=text, texttemplate="%{text}", name=name), row=1, col=c)
         fig.update_yaxes(autorange="reversed", row=1, col=c)
     kind = distribution.kind
-    fig.update_layout(template="plotly_white", title=title or f"{_KIND_TITLES[kind]} ({distribution.row_axis} x ops)",
+    fig.update_layout(template="plotly_white", title=title or f"{KIND_TITLES[kind]} ({distribution.row_axis} x ops)",
                       coloraxis=dict(colorscale="Blues", cmin=0, cmax=None if kind == "counts" else 1),
                       height=max(260, 28 * len(distribution.rows) + 120), margin=dict(l=90, r=20, t=60, b=40),
                       meta=f"workbench-distribution-{kind}")
@@ -189,7 +189,7 @@ class FidelityView:
             for trace, new in zip(self.tau.data, fresh_tau.data):
                 trace.x, trace.y, trace.error_y = new.x, new.y, new.error_y
         for label, (epoch, dist) in self.distributions.items():
-            fresh = plot_distribution(dist, title=f"{label}: {_KIND_TITLES[dist.kind]} after epoch {epoch + 1}")
+            fresh = plot_distribution(dist, title=f"{label}: {KIND_TITLES[dist.kind]} after epoch {epoch + 1}")
             if label not in self.counts:
                 import plotly.graph_objects as go
 

@@ -158,8 +158,8 @@ class AlphaStrategy(OneShotStrategy):
 
     name = "alpha-stub"
 
-    def __init__(self):
-        self.epoch = 0
+    def __init__(self, kind="alphas"):
+        self.epoch, self.kind = 0, kind
 
     def step(self, should_stop=None):
         self.epoch += 1
@@ -168,7 +168,7 @@ class AlphaStrategy(OneShotStrategy):
         weights = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
         arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|skip_connect~2|"
         return EpochReport(self.epoch - 1, {"val_acc": 50.0 + self.epoch, "train_loss": 1.0 / self.epoch},
-                           ArchDistribution("alphas", OPS, EDGES, {"normal": weights.tolist()}), arch)
+                           ArchDistribution(self.kind, OPS, EDGES, {"normal": weights.tolist()}), arch)
 
     def checkpoint_bytes(self):
         return b""
@@ -186,8 +186,10 @@ class AlphaStrategy(OneShotStrategy):
         return {}
 
 
-def test_one_shot_epochs_show_alphas_heatmap_and_derived_arch():
-    run = Run(space="nb201", strategy=AlphaStrategy(), budget=Budget(epochs=4), seed=0)
+@pytest.mark.parametrize("kind, title", [("alphas", "architecture weights (softmax) after epoch 4"),
+                                         ("probabilities", "probability of each option after epoch 4")])
+def test_one_shot_epochs_show_alphas_heatmap_and_derived_arch(kind, title):
+    run = Run(space="nb201", strategy=AlphaStrategy(kind), budget=Budget(epochs=4), seed=0)
     dash = nasviz.Dashboard(run, interval_s=0.05)
     assert dash.alphas_box.layout.display == "flex" and len(dash.alphas.data) == 0  # shown at once, filled later
     dash.start_button.click()
@@ -201,7 +203,7 @@ def test_one_shot_epochs_show_alphas_heatmap_and_derived_arch():
     assert np.array(heat.customdata)[0, 3] == pytest.approx(weight)  # the absolute weight, on hover
     assert np.array(heat.z)[0, 3] == pytest.approx(weight - 0.2)  # the colour: deviation from uniform
     assert dash.alphas.layout.coloraxis.cmax == pytest.approx(weight - 0.2)
-    assert dash.alphas.layout.title.text.startswith("architecture weights after epoch 4")
+    assert dash.alphas.layout.title.text.startswith(title)  # says what the numbers are
     # the line view: one edge's weights over the epochs
     lines = {t.name: list(t.y) for t in dash.alpha_lines.data}
     assert list(lines) == list(OPS) and len(lines["nor_conv_3x3"]) == 4

@@ -89,3 +89,37 @@ def test_searchers_propose_only_archs_within_the_limits(name, space, table):
     tight = searchers.create(name, space=space, seed=3, max_params=10)
     with pytest.raises(ValueError, match="max_params"):
         tight.ask()
+
+
+def test_a_latency_table_file_is_read_or_refused_with_a_data_error(tmp_path):
+    """Whatever a table file holds (a checkpoint's copy, a cache file), it becomes a table of finite
+    milliseconds >= 0 or a DataError that names it; nothing else escapes."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from workbench.costs import LatencyTable
+    from workbench.errors import DataError
+
+    space = spaces.create("mobilenet")
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8))
+    values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                           st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+                          max_leaves=8)
+    entries = st.dictionaries(st.text(max_size=10), st.one_of(st.floats(), st.integers(), scalars), max_size=4)
+    documents = st.one_of(values, st.fixed_dictionaries({"entries": entries}, optional={"info": values}))
+    path = tmp_path / "table.json"
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(documents, st.booleans())
+    def check(document, garble):
+        text = json.dumps(document, allow_nan=True)
+        path.write_text(text[: len(text) // 2] if garble else text)
+        try:
+            table = LatencyTable.load(path, space)
+        except DataError as exc:
+            assert str(path) in str(exc)
+            return
+        assert all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 and np.isfinite(v)
+                   for v in table.entries.values())
+
+    check()

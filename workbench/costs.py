@@ -118,13 +118,15 @@ class LatencyTable:
         """A table back from ``to_dict``; refused (DataError naming ``source``) unless every entry is a
         finite number of milliseconds >= 0."""
         entries = data.get("entries") if isinstance(data, Mapping) else None
-        if not isinstance(entries, dict) or not all(
+        info = data.get("info") if isinstance(data, Mapping) else None
+        if not isinstance(entries, dict) or not isinstance(info, (Mapping, type(None))) or not all(
                 isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                 and v >= 0 for k, v in entries.items()):
             from workbench.errors import DataError
 
-            raise DataError(f"{source} is not a latency table (needs 'entries': {{key: milliseconds >= 0}})")
-        return cls(dict(entries), space=space, info=dict(data.get("info") or {}))
+            raise DataError(f"{source} is not a latency table (needs 'entries': {{key: milliseconds >= 0}} and "
+                            f"'info' an object, if any)")
+        return cls(dict(entries), space=space, info=dict(info or {}))
 
     @classmethod
     def cached(cls, space, fingerprint: str) -> "LatencyTable":

@@ -130,6 +130,8 @@ def test_lockstep_runs_where_it_applies_and_explains_where_not(nb201, est, nb201
               searcher_options={"random": {"unique": True}}, lockstep=True)
     with pytest.raises(ValueError, match="record"):
         study(space=nb201, searchers=["re"], seeds=1, estimator=est, budget=5, lockstep=True)
+    with pytest.raises(ValueError, match="lockstep must be None .*got 'yes'"):
+        study(space=nb201, searchers=["re"], seeds=1, estimator=est, budget=5, record="summary", lockstep="yes")
 
 
 def _auto_equals_the_loop(nb201, est, **kwargs) -> list:

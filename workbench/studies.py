@@ -142,6 +142,8 @@ def study(*, space: Any = "nb201", searchers: Sequence[str] | str = ("random", "
         from workbench.runs import Store
 
         store = Store(store) if isinstance(store, str) or hasattr(store, "__fspath__") else (store or Store())
+    if lockstep not in (None, True, False):
+        raise ValueError(f"lockstep must be None (automatic), True or False, got {lockstep!r}")
     if lockstep and record != "summary":
         raise ValueError('lockstep=True needs record="summary"')
     total, done = len(names) * len(seed_list), 0

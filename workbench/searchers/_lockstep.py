@@ -106,6 +106,55 @@ class _Streams:
         return (m >> _SHIFT).astype(np.int64)
 
 
+class _Searches:
+    """What each search of a batch has found so far: its best value and that arch's code, its simulated
+    seconds, when it stopped and (with ``trace``) every improvement. The rows are the searches still running
+    (``ids``: each row's search); ``keep`` drops the others, their results set aside."""
+
+    def __init__(self, n: int, trace: bool) -> None:
+        self.n = n
+        self.ids = np.arange(n)
+        self.best = np.full(n, -math.inf)
+        self.best_code = np.full(n, -1, dtype=np.int64)
+        self.sim = np.zeros(n, dtype=np.float64)
+        self.evals = np.full(n, -1, dtype=np.int64)  # set when a search stops
+        self.out_best, self.out_code, self.out_sim = self.best.copy(), self.best_code.copy(), self.sim.copy()
+        self.found: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] | None = [] if trace else None
+
+    def stop(self, stopped: np.ndarray, t: int) -> None:
+        """The rows ``stopped`` start no step ``t``: their searches made ``t`` evaluations (set once)."""
+        gone = self.ids[stopped]
+        self.evals[gone[self.evals[gone] < 0]] = t
+
+    def keep(self, rows: np.ndarray) -> None:
+        """Keep only ``rows`` (a mask); the dropped searches' results are set aside for the summaries."""
+        gone = ~rows
+        g = self.ids[gone]
+        self.out_best[g], self.out_code[g], self.out_sim[g] = self.best[gone], self.best_code[gone], self.sim[gone]
+        self.ids, self.best, self.best_code, self.sim = self.ids[rows], self.best[rows], self.best_code[rows], self.sim[rows]
+
+    def record(self, t: int, code: np.ndarray, value: np.ndarray, cost: np.ndarray,
+               active: np.ndarray | None = None) -> None:
+        """Step ``t`` evaluated ``code`` (``value``, charged ``cost``) in every row, or in the ``active`` ones:
+        the sums grow in step order, the best changes on a strict ``>`` (the first of equal values stays)."""
+        better = value > self.best
+        if active is None:
+            self.sim += cost
+        else:
+            better &= active
+            np.add(self.sim, cost, out=self.sim, where=active)
+        if better.any():
+            self.best = np.where(better, value, self.best)
+            self.best_code = np.where(better, code, self.best_code)
+            if self.found is not None:
+                self.found.append((self.ids[better], t, code[better], value[better]))
+
+    def finish(self, t: int) -> None:
+        """The searches still running stop after step ``t - 1``."""
+        self.keep(np.zeros(len(self.ids), dtype=bool))
+        self.evals[self.evals < 0] = t
+
+
 class Plan:
     """A lockstep engine for one searcher of a study (from ``plan``); ``run(seeds, trace)`` runs its searches."""
 
@@ -142,31 +191,22 @@ class Plan:
         P, S = self.population, self.sample
         ring_code = np.zeros((n, P), dtype=np.int64)
         ring_val = np.zeros((n, P), dtype=np.float64)
-        best = np.full(n, -math.inf)
-        best_code = np.full(n, -1, dtype=np.int64)
-        sim = np.zeros(n, dtype=np.float64)
-        ids = np.arange(n)  # the original search of each row
-        done_evals = np.full(n, -1, dtype=np.int64)  # set when a search stops
-        out_best, out_code, out_sim = best.copy(), best_code.copy(), sim.copy()
-        found: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] = []  # (searches, step, codes, values)
+        searches = _Searches(n, trace)
         timed = self.max_sim != math.inf
-        active = np.ones(n, dtype=bool)
+        active = None  # every row runs the step
         t = 0
-        while t < self.max_evals and len(ids):
+        while t < self.max_evals and len(searches.ids):
             if timed:
-                active = sim < self.max_sim  # an inactive search's sum no longer changes
+                active = searches.sim < self.max_sim  # an inactive search's sum no longer changes
                 stopped = ~active
                 if stopped.any():
-                    gone = ids[stopped]
-                    # a search stops before the first step it would not start: its evaluations, once
-                    done_evals[gone[done_evals[gone] < 0]] = t
-                    if active.sum() * 2 <= len(ids):  # compact: drop the finished searches' rows
-                        out_best[gone], out_code[gone], out_sim[gone] = best[stopped], best_code[stopped], sim[stopped]
-                        ids, best, best_code, sim = ids[active], best[active], best_code[active], sim[active]
+                    searches.stop(stopped, t)  # before the first step it would not start
+                    if active.sum() * 2 <= len(active):  # compact: drop the finished searches' rows
+                        searches.keep(active)
                         ring_code, ring_val = ring_code[active], ring_val[active]
                         streams.keep(active)
-                        active = np.ones(len(ids), dtype=bool)
-                        if not len(ids):
+                        active = np.ones(len(searches.ids), dtype=bool)
+                        if not len(searches.ids):
                             break
             streams.ensure(self._draws_per_step(t))
             rows = streams.rows
@@ -198,24 +238,15 @@ class Plan:
             if self.name == "re":
                 ring_code[:, t % P] = code
                 ring_val[:, t % P] = value
-            better = value > best
-            if timed:
-                better &= active
-                np.add(sim, self.cost[code], out=sim, where=active)
-            else:
-                sim += self.cost[code]
-            if better.any():
-                best = np.where(better, value, best)
-                best_code = np.where(better, code, best_code)
-                if trace:
-                    found.append((ids[better], t, code[better], value[better]))
+            searches.record(t, code, value, self.cost[code], active)
             t += 1
-        out_best[ids], out_code[ids], out_sim[ids] = best, best_code, sim
-        done_evals[ids[done_evals[ids] < 0]] = t
-        return self._summaries(n, done_evals, out_best, out_code, out_sim, found if trace else None,
-                               (time.perf_counter() - start) / max(n, 1))
+        searches.finish(t)
+        return self._summaries(searches, (time.perf_counter() - start) / max(n, 1))
 
-    def _summaries(self, n, evals, best, code, sim, found, wall) -> list[dict[str, Any]]:
+    def _summaries(self, searches: _Searches, wall: float) -> list[dict[str, Any]]:
+        """One dict of ``SearchSummary`` fields per search of the batch, in order."""
+        n, evals, found = searches.n, searches.evals, searches.found
+        best, code, sim = searches.out_best, searches.out_code, searches.out_sim
         space, texts = self.space, {}
 
         def text(c: int) -> str:

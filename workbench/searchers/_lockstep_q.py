@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.searchers._lockstep import _BATCH, _EDGES, _STEPS, Plan
+from workbench.searchers._lockstep import _BATCH, _EDGES, _STEPS, Plan, _Searches
 
 _U32 = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
@@ -195,29 +195,21 @@ class QPlan(Plan):
         chain = np.zeros((cap, 7, n), dtype=np.int64)
         nexts = np.zeros((cap, 6, n), dtype=np.int64)
         rewards = np.zeros((cap, n), dtype=np.float64)
-        best = np.full(n, -math.inf)
-        best_code = np.full(n, -1, dtype=np.int64)
-        sim = np.zeros(n, dtype=np.float64)
-        ids = np.arange(n)
-        done_evals = np.full(n, -1, dtype=np.int64)
-        out_best, out_code, out_sim = best.copy(), best_code.copy(), sim.copy()
-        found: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] = []
+        searches = _Searches(n, trace)
         timed = self.max_sim != math.inf
         t = 0
-        while t < self.max_evals and len(ids):
+        while t < self.max_evals and len(searches.ids):
             if timed:
-                active = sim < self.max_sim
+                active = searches.sim < self.max_sim
                 if not active.all():  # a search stops before the first step it would not start
-                    gone = ids[~active]
-                    done_evals[gone] = t
-                    out_best[gone], out_code[gone], out_sim[gone] = best[~active], best_code[~active], sim[~active]
-                    ids, best, best_code, sim = ids[active], best[active], best_code[active], sim[active]
+                    searches.stop(~active, t)
+                    searches.keep(active)
                     Q = Q.reshape(-1, _ROW)[active].ravel()
                     chain, nexts, rewards = chain[..., active], nexts[..., active], rewards[:, active]
                     words.keep(active)
-                    if not len(ids):
+                    if not len(searches.ids):
                         break
-            m = len(ids)
+            m = len(searches.ids)
             rows = words.rows
             base_q, base_s = rows * _ROW, rows * _STATES
             Q2 = Q.reshape(-1, _ACTS)
@@ -286,19 +278,10 @@ class QPlan(Plan):
                         i = ch[k]
                         v = take(i)
                         put(i, v + alpha * ((gamma * mx if scaled else mx) - v))
-            # --- the search's own bookkeeping
-            better = value > best
-            sim += self.cost[code]
-            if better.any():
-                best = np.where(better, value, best)
-                best_code = np.where(better, code, best_code)
-                if trace:
-                    found.append((ids[better], t, code[better], value[better]))
+            searches.record(t, code, value, self.cost[code])
             t += 1
-        out_best[ids], out_code[ids], out_sim[ids] = best, best_code, sim
-        done_evals[ids[done_evals[ids] < 0]] = t
-        return self._summaries(n, done_evals, out_best, out_code, out_sim, found if trace else None,
-                               (time.perf_counter() - start) / max(n, 1))
+        searches.finish(t)
+        return self._summaries(searches, (time.perf_counter() - start) / max(n, 1))
 
 
 def plan_q(space, options: dict, estimator, max_evals: float, max_sim: float) -> QPlan | str:

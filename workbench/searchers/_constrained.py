@@ -20,11 +20,6 @@ class ConstrainedMixin:
         self._constraint = None
 
     @property
-    def unconstrained(self) -> bool:
-        """True when no limit applies (proposals need no check)."""
-        return self._constraint_arg is None and not self._limits
-
-    @property
     def constraint(self):
         """The ``Constraint`` in force (built on first use), or None."""
         if self._constraint is None and (self._constraint_arg is not None or self._limits):

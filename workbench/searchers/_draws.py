@@ -78,15 +78,10 @@ class FastDraws:
             m = self._halves[0] * excl
         self._pos += 1
         if (m & _U32) < excl:
-            m = self._reject(m, excl)
+            threshold = (0x100000000 - excl) % excl
+            while (m & _U32) < threshold:
+                m = self._next32() * excl
         return m >> 32
-
-    def _reject(self, m: int, excl: int) -> int:
-        """Lemire's rejection step (rare for small ranges): redraw while ``m``'s low half is under the threshold."""
-        threshold = (0x100000000 - excl) % excl
-        while (m & _U32) < threshold:
-            m = self._next32() * excl
-        return m
 
     def sync(self) -> np.random.Generator:
         """Put the real generator where the draws so far leave it; returns it."""
@@ -128,14 +123,6 @@ class FastDraws:
             bounded = self._bounded
             return np.array([low + bounded(rng) for _ in range(size)], dtype=np.int64)
         return self.sync().integers(low, high, size=size, dtype=dtype, endpoint=endpoint)
-
-    def below(self, n: int) -> int:
-        """``int(integers(n))`` for a Python int ``n >= 1``: the same value, without building a numpy scalar."""
-        if type(n) is int and 0 < n <= _U32:
-            if not self._live:
-                self._begin()
-            return self._bounded(n - 1)
-        return int(self.sync().integers(n))
 
     def choice(self, a, size=None, replace=True, p=None, axis=0, shuffle=True):
         if (type(a) is int and type(size) is int and not replace and p is None and axis == 0 and shuffle

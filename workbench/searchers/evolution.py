@@ -68,8 +68,6 @@ class RegularizedEvolution(ConstrainedMixin, Searcher):
         if self.zero_cost and self.zero_cost.proposals:
             return self.zero_cost.best([self._feasible(lambda: self.space.mutate(parent, rng))
                                         for _ in range(self.zero_cost.proposals)])
-        if self.unconstrained:
-            return self.space.mutate(parent, rng)
         return self._feasible(lambda: self.space.mutate(parent, rng))
 
     def tell(self, arch: Any, result: Result) -> None:

@@ -170,10 +170,9 @@ class NB201Space(SearchSpace):
 
     def mutate(self, arch: Any, rng: np.random.Generator) -> NB201Arch:
         arch = list(self.validate(arch))
-        below = getattr(rng, "below", None)  # FastDraws: the same draws as integers(n), as plain ints
-        edge = below(len(EDGES)) if below is not None else int(rng.integers(len(EDGES)))
+        edge = int(rng.integers(len(EDGES)))
         choices = _OTHER_OPS[arch[edge]]  # the other ops, in OPS order
-        arch[edge] = choices[below(len(choices)) if below is not None else int(rng.integers(len(choices)))]
+        arch[edge] = choices[int(rng.integers(len(choices)))]
         return tuple(arch)
 
     def neighbours(self, arch: Any) -> list[NB201Arch]:

@@ -26,6 +26,11 @@ def _require(space, method: str, what: str) -> None:
                          f"'mobilenet' space has); {getattr(space, 'name', space)!r} does not")
 
 
+def _table_path(folder: Path | None, space, fingerprint: str) -> Path | None:
+    """Where a table of ``fingerprint`` is saved in ``folder`` (None: kept in memory only)."""
+    return folder / f"{space.name}-{fingerprint}.json" if folder is not None else None
+
+
 class LatencyTable:
     """Per-block latencies (ms) of one space on one device; ``predict_ms(arch)`` sums an arch's blocks."""
 
@@ -64,13 +69,10 @@ class LatencyTable:
             from workbench.benchmarks import cache_dir
 
             folder = Path(cache) if not isinstance(cache, bool) else cache_dir() / "latency"
-        path = folder / f"{space.name}-{fp}.json" if folder is not None else None
+        path = _table_path(folder, space, fp)
         if not refresh:
-            if fp in _MEMO:
-                return _MEMO[fp]
-            if path is not None and path.is_file():
-                table = cls.load(path, space)
-                _MEMO[fp] = table
+            table = cls._measured_before(space, fp, path)
+            if table is not None:
                 return table
         start = time.perf_counter()
         entries = measure_entries(space.latency_entries(batch_size, in_channels=in_channels), device, warmup=warmup, repeats=repeats,
@@ -138,15 +140,23 @@ class LatencyTable:
                 and all(c in "0123456789abcdef" for c in fingerprint)):
             raise DataError(f"latency table fingerprint must be 16 lowercase hex digits "
                             f"(LatencyTable.fingerprint), got {fingerprint!r}")
-        if fingerprint in _MEMO:
-            return _MEMO[fingerprint]
         from workbench.benchmarks import cache_dir
 
-        path = cache_dir() / "latency" / f"{space.name}-{fingerprint}.json"
-        if not path.is_file():
+        path = _table_path(cache_dir() / "latency", space, fingerprint)
+        table = cls._measured_before(space, fingerprint, path)
+        if table is None:
             raise DataError(f"no latency table {fingerprint} of the {space.name!r} space in this process or in "
                             f"{path.parent}: measure it on the device it describes (LatencyTable.measure) or "
                             f"pass the table itself")
+        return table
+
+    @classmethod
+    def _measured_before(cls, space, fingerprint: str, path: Path | None) -> "LatencyTable | None":
+        """The table of ``fingerprint`` this process holds, else the one saved at ``path``, else None."""
+        if fingerprint in _MEMO:
+            return _MEMO[fingerprint]
+        if path is None or not path.is_file():
+            return None
         table = _MEMO[fingerprint] = cls.load(path, space)
         return table
 

@@ -60,10 +60,8 @@ class ProxylessNAS(SupernetStrategy):
 
     def _init_strategy(self, model) -> None:
         from workbench.costs import LatencyTable
-
         from workbench.errors import DataError
 
-        self._table_error = None
         if isinstance(self.latency_table, str):  # a fingerprint (as options() records it): that table
             try:
                 table = LatencyTable.cached(self.space, self.latency_table)
